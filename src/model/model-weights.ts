@@ -1,0 +1,178 @@
+/**
+ * The decoder's weights, by role, and their loading from a safetensors checkpoint through the weight table.
+ * Tensors are read one at a time and handed to the backend in their stored dtype, so peak memory stays
+ * close to the checkpoint's size.
+ */
+import type { Backend, Weight } from "../backends/ops.js";
+import { BadFileError, UnsupportedError } from "../errors.js";
+import { isFloatDtype } from "../formats/dtype.js";
+import type { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import type { ModelConfig } from "./model-config.js";
+import { LM_HEAD_NAMES, SKIPPED_PREFIXES, TEXT_PREFIXES, weightSpecs } from "./weight-table.js";
+
+export interface AttentionWeights {
+  readonly q: Weight;
+  readonly o: Weight;
+  readonly qNorm: Weight | null;
+  /** null on KV-shared layers. */
+  readonly k: Weight | null;
+  /** null on KV-shared layers and k = v layers. */
+  readonly v: Weight | null;
+  readonly kNorm: Weight | null;
+}
+
+export interface MlpWeights {
+  readonly gate: Weight;
+  readonly up: Weight;
+  readonly down: Weight;
+}
+
+export interface MoeWeights {
+  readonly routerProj: Weight;
+  readonly routerScale: Weight;
+  readonly perExpertScale: Weight;
+  readonly gateUp: Weight;
+  readonly down: Weight;
+  readonly preFeedforwardNorm2: Weight;
+  readonly postFeedforwardNorm1: Weight;
+  readonly postFeedforwardNorm2: Weight;
+}
+
+export interface PerLayerInputWeights {
+  readonly gate: Weight;
+  readonly projection: Weight;
+  readonly postNorm: Weight;
+}
+
+export interface LayerWeights {
+  readonly inputNorm: Weight;
+  readonly postAttentionNorm: Weight | null;
+  readonly preFeedforwardNorm: Weight;
+  readonly postFeedforwardNorm: Weight | null;
+  readonly attention: AttentionWeights;
+  readonly mlp: MlpWeights;
+  readonly moe: MoeWeights | null;
+  readonly layerScalar: Weight | null;
+  readonly perLayerInput: PerLayerInputWeights | null;
+}
+
+export interface PerLayerEmbeddingWeights {
+  readonly embed: Weight;
+  readonly modelProjection: Weight;
+  readonly projectionNorm: Weight;
+}
+
+export interface ModelWeights {
+  readonly embedTokens: Weight;
+  readonly finalNorm: Weight;
+  /** The output head: embedTokens itself when tied. */
+  readonly lmHead: Weight;
+  readonly perLayer: PerLayerEmbeddingWeights | null;
+  readonly layers: readonly LayerWeights[];
+}
+
+export interface CheckpointLayout {
+  readonly prefix: string;
+  /** Tensors of the checkpoint the text decoder does not use, by reason. */
+  readonly skippedMultimodal: readonly string[];
+  readonly unused: readonly string[];
+}
+
+/** Finds the prefix the text decoder's tensors live under. */
+export function detectPrefix(checkpoint: SafetensorsCheckpoint): string {
+  for (const prefix of TEXT_PREFIXES) if (checkpoint.has(`${prefix}embed_tokens.weight`)) return prefix;
+  throw new BadFileError(checkpoint.dir, `no embed_tokens.weight under any known prefix (${TEXT_PREFIXES.join(", ")})`);
+}
+
+export function describeLayout(config: ModelConfig, checkpoint: SafetensorsCheckpoint): CheckpointLayout {
+  const prefix = detectPrefix(checkpoint);
+  const used = new Set(weightSpecs(config).map((s) => s.name.startsWith("lm_head") ? s.name : prefix + s.name));
+  const skippedMultimodal: string[] = [];
+  const unused: string[] = [];
+  for (const name of checkpoint.tensorNames) {
+    if (used.has(name)) continue;
+    if (SKIPPED_PREFIXES.some((p) => name.startsWith(p))) skippedMultimodal.push(name);
+    else if (!(LM_HEAD_NAMES as readonly string[]).includes(name)) unused.push(name);
+  }
+  return { prefix, skippedMultimodal, unused };
+}
+
+export interface LoadProgress {
+  readonly loaded: number;
+  readonly total: number;
+  readonly name: string;
+}
+
+export function loadModelWeights(
+  config: ModelConfig,
+  checkpoint: SafetensorsCheckpoint,
+  backend: Backend,
+  onProgress?: (p: LoadProgress) => void,
+): ModelWeights {
+  const prefix = detectPrefix(checkpoint);
+  const specs = weightSpecs(config);
+  // Check every tensor's presence, dtype and shape before reading any bytes.
+  const resolved = specs.map((spec) => {
+    const name = spec.slot === "lmHead" ? LM_HEAD_NAMES.find((n) => checkpoint.has(n)) ?? spec.name : prefix + spec.name;
+    if (!checkpoint.has(name)) throw new BadFileError(checkpoint.dir, `missing tensor ${name} (the config expects it)`);
+    const info = checkpoint.info(name);
+    if (!isFloatDtype(info.dtype)) throw new UnsupportedError(`${checkpoint.dir}: tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
+    if (info.shape.length !== spec.shape.length || info.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new BadFileError(checkpoint.fileOf(name).path, `tensor ${name} has shape [${info.shape.join(", ")}] but the config implies [${spec.shape.join(", ")}]`);
+    }
+    return { spec, name };
+  });
+
+  const slots = new Map<string, Weight>();
+  let loaded = 0;
+  for (const { spec, name } of resolved) {
+    const stored = checkpoint.read(name);
+    const dtype = stored.dtype;
+    if (dtype !== "f32" && dtype !== "f16" && dtype !== "bf16") throw new Error("unreachable: dtype checked above");
+    slots.set(spec.slot, backend.uploadWeight({ dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array }));
+    onProgress?.({ loaded: ++loaded, total: resolved.length, name });
+  }
+  return assemble(config, slots);
+}
+
+function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight>): ModelWeights {
+  const get = (slot: string): Weight => {
+    const w = slots.get(slot);
+    if (!w) throw new Error(`weight slot ${slot} was not loaded`);
+    return w;
+  };
+  const opt = (slot: string): Weight | null => slots.get(slot) ?? null;
+  const embedTokens = get("embedTokens");
+  const layers = config.layers.map((layer): LayerWeights => {
+    const s = `layers.${layer.index}.`;
+    return {
+      inputNorm: get(`${s}inputNorm`),
+      postAttentionNorm: opt(`${s}postAttentionNorm`),
+      preFeedforwardNorm: get(`${s}preFeedforwardNorm`),
+      postFeedforwardNorm: opt(`${s}postFeedforwardNorm`),
+      attention: {
+        q: get(`${s}attention.q`), o: get(`${s}attention.o`), qNorm: opt(`${s}attention.qNorm`),
+        k: opt(`${s}attention.k`), v: opt(`${s}attention.v`), kNorm: opt(`${s}attention.kNorm`),
+      },
+      mlp: { gate: get(`${s}mlp.gate`), up: get(`${s}mlp.up`), down: get(`${s}mlp.down`) },
+      moe: config.moe ? {
+        routerProj: get(`${s}moe.routerProj`), routerScale: get(`${s}moe.routerScale`), perExpertScale: get(`${s}moe.perExpertScale`),
+        gateUp: get(`${s}moe.gateUp`), down: get(`${s}moe.down`), preFeedforwardNorm2: get(`${s}moe.preFeedforwardNorm2`),
+        postFeedforwardNorm1: get(`${s}moe.postFeedforwardNorm1`), postFeedforwardNorm2: get(`${s}moe.postFeedforwardNorm2`),
+      } : null,
+      layerScalar: opt(`${s}layerScalar`),
+      perLayerInput: config.perLayerEmbedding ? {
+        gate: get(`${s}perLayerInput.gate`), projection: get(`${s}perLayerInput.projection`), postNorm: get(`${s}perLayerInput.postNorm`),
+      } : null,
+    };
+  });
+  return {
+    embedTokens,
+    finalNorm: get("finalNorm"),
+    lmHead: opt("lmHead") ?? embedTokens,
+    perLayer: config.perLayerEmbedding ? {
+      embed: get("perLayer.embed"), modelProjection: get("perLayer.modelProjection"), projectionNorm: get("perLayer.projectionNorm"),
+    } : null,
+    layers,
+  };
+}
