@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { BadRequestError } from "../errors.js";
 import { chatRows, gemma3TemplateSource } from "../testing/tokenizer-fixtures.js";
 import { JinjaChatTemplate } from "./chat-template.js";
@@ -45,7 +45,7 @@ describe("built-in Gemma 3 format", () => {
 
   it("agrees with the template (rendered by @huggingface/jinja) on 400 seeded random conversations, errors included", () => {
     const template = new JinjaChatTemplate(gemma3TemplateSource());
-    const rng = new Pcg32(3);
+    const rng = new SeededRandom(3);
     const words = ["hi", " padded ", "a\nb", "é中😀", "{x}", "", "\t"];
     let errors = 0;
     for (let n = 0; n < 400; n++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { BadRequestError } from "../errors.js";
 import { chatRows, gemma4TemplateSource } from "../testing/tokenizer-fixtures.js";
 import { JinjaChatTemplate } from "./chat-template.js";
@@ -32,7 +32,7 @@ describe("built-in Gemma 4 format", () => {
 
   it("matches the E2B/E4B template (rendered by @huggingface/jinja) on 400 seeded random conversations", () => {
     const template = new JinjaChatTemplate(gemma4TemplateSource("gemma4-e-it.jinja"));
-    const rng = new Pcg32(2024);
+    const rng = new SeededRandom(2024);
     let withTools = 0;
     for (let n = 0; n < 400; n++) {
       const { messages, options } = randomConversation(rng);
@@ -59,24 +59,24 @@ describe("built-in Gemma 4 format", () => {
 
 const WORDS = ["hello", "Paris", "x", "é中😀", "a:b", "{braces}", "\"quoted\"", "comma,", "Key", "key", "new\nline", "tab\t", "  padded  "];
 
-function pick<T>(rng: Pcg32, items: readonly T[]): T {
+function pick<T>(rng: SeededRandom, items: readonly T[]): T {
   return items[rng.nextUint32() % items.length]!;
 }
 
-function chance(rng: Pcg32, p: number): boolean {
+function chance(rng: SeededRandom, p: number): boolean {
   return rng.nextFloat() < p;
 }
 
-function text(rng: Pcg32, max = 4): string {
+function text(rng: SeededRandom, max = 4): string {
   const n = 1 + (rng.nextUint32() % max);
   return Array.from({ length: n }, () => pick(rng, WORDS)).join(pick(rng, [" ", "", "\n"]));
 }
 
-function key(rng: Pcg32): string {
+function key(rng: SeededRandom): string {
   return pick(rng, ["a", "B", "b", "A", "zeta", "Alpha", "alpha", "n_1", "limit", "query", "x-y", "émoji"]);
 }
 
-function value(rng: Pcg32, depth: number): JsonValue {
+function value(rng: SeededRandom, depth: number): JsonValue {
   const r = rng.nextUint32() % (depth > 2 ? 4 : 6);
   if (r === 0) return text(rng, 2);
   if (r === 1) return pick(rng, [0, 3, -17, 123456789, 2 ** 40, 1.5, -2.25, 0.001, 3.14159]);
@@ -88,13 +88,13 @@ function value(rng: Pcg32, depth: number): JsonValue {
   return out;
 }
 
-function object(rng: Pcg32): Record<string, JsonValue> {
+function object(rng: SeededRandom): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (let i = rng.nextUint32() % 4; i > 0; i--) out[key(rng)] = value(rng, 1);
   return out;
 }
 
-function property(rng: Pcg32, depth: number): Record<string, unknown> {
+function property(rng: SeededRandom, depth: number): Record<string, unknown> {
   const type = pick(rng, depth > 1 ? ["string", "integer", "number", "boolean"] : ["string", "integer", "number", "boolean", "object", "array", "STRING"]);
   const p: Record<string, unknown> = { type: chance(rng, 0.1) ? [type, "null"] : type };
   if (chance(rng, 0.7)) p["description"] = text(rng, 3);
@@ -117,13 +117,13 @@ function property(rng: Pcg32, depth: number): Record<string, unknown> {
   return p;
 }
 
-function properties(rng: Pcg32, depth: number): Record<string, unknown> {
+function properties(rng: SeededRandom, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 1 + (rng.nextUint32() % 3); i > 0; i--) out[pick(rng, ["location", "unit", "Limit", "query", "opts", "items", "description", "a_b"])] = property(rng, depth);
   return out;
 }
 
-function tool(rng: Pcg32, i: number): ToolDefinition {
+function tool(rng: SeededRandom, i: number): ToolDefinition {
   const fn: Record<string, unknown> = { name: `tool_${i}`, description: text(rng, 3) };
   if (chance(rng, 0.9)) {
     const parameters: Record<string, unknown> = { properties: properties(rng, 0) };
@@ -135,7 +135,7 @@ function tool(rng: Pcg32, i: number): ToolDefinition {
   return { type: "function", function: fn as unknown as ToolDefinition["function"] };
 }
 
-function content(rng: Pcg32, role: string): string | ContentPart[] {
+function content(rng: SeededRandom, role: string): string | ContentPart[] {
   if (chance(rng, 0.25)) {
     const parts: ContentPart[] = [];
     for (let i = 1 + (rng.nextUint32() % 3); i > 0; i--) {
@@ -147,7 +147,7 @@ function content(rng: Pcg32, role: string): string | ContentPart[] {
   return role === "assistant" && chance(rng, 0.3) ? `<|channel>thought\n${text(rng)}<channel|>${base}` : base;
 }
 
-function randomConversation(rng: Pcg32): { messages: ChatMessage[]; options: ChatFormatOptions } {
+function randomConversation(rng: SeededRandom): { messages: ChatMessage[]; options: ChatFormatOptions } {
   const messages: ChatMessage[] = [];
   if (chance(rng, 0.4)) messages.push({ role: pick(rng, ["system", "developer"]), content: text(rng) });
   for (let i = 1 + (rng.nextUint32() % 4); i > 0; i--) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { BadRequestError } from "../errors.js";
 import type { JsonValue } from "./chat-types.js";
 import { formatGemma4Value, formatNumber } from "./gemma4-value-format.js";
@@ -73,7 +73,7 @@ describe("Gemma 4 value syntax", () => {
   });
 
   it("round-trips 10,000 seeded random nested argument objects (format → parse → deep-equal), also inside a call", () => {
-    const rng = new Pcg32(42);
+    const rng = new SeededRandom(42);
     let nodes = 0;
     for (let n = 0; n < 10_000; n++) {
       const args = randomObject(rng, 0, () => nodes++);
@@ -97,7 +97,7 @@ const STRING_PIECES = ["", "a", "Z", " ", "\n", "\t", "}", "{", ",", ":", "[", "
 const KEY_CHARS = "abcXYZ_0189-.$ é中😀";
 
 /** Any text except the delimiter itself, which no string can hold (the syntax has no escape). */
-function randomString(rng: Pcg32): string {
+function randomString(rng: SeededRandom): string {
   for (;;) {
     let s = "";
     for (let i = rng.nextUint32() % 6; i > 0; i--) s += STRING_PIECES[rng.nextUint32() % STRING_PIECES.length];
@@ -105,7 +105,7 @@ function randomString(rng: Pcg32): string {
   }
 }
 
-function randomKey(rng: Pcg32): string {
+function randomKey(rng: SeededRandom): string {
   const r = rng.nextUint32() % 20;
   if (r === 0) return randomString(rng); // anything: the formatter quotes it when it cannot be bare
   const chars = [...KEY_CHARS];
@@ -114,7 +114,7 @@ function randomKey(rng: Pcg32): string {
   return k;
 }
 
-function randomNumber(rng: Pcg32): number {
+function randomNumber(rng: SeededRandom): number {
   switch (rng.nextUint32() % 6) {
     case 0: return (rng.nextUint32() % 2001) - 1000;
     case 1: return (rng.nextUint32() * 2 ** 21 + (rng.nextUint32() >>> 11)) * (rng.nextUint32() % 2 ? 1 : -1);
@@ -125,7 +125,7 @@ function randomNumber(rng: Pcg32): number {
   }
 }
 
-function randomValue(rng: Pcg32, depth: number, count: () => void): JsonValue {
+function randomValue(rng: SeededRandom, depth: number, count: () => void): JsonValue {
   count();
   const r = rng.nextUint32() % (depth >= 4 ? 5 : 7);
   if (r === 0) return randomString(rng);
@@ -137,7 +137,7 @@ function randomValue(rng: Pcg32, depth: number, count: () => void): JsonValue {
   return randomObject(rng, depth + 1, count);
 }
 
-function randomObject(rng: Pcg32, depth: number, count: () => void): Record<string, JsonValue> {
+function randomObject(rng: SeededRandom, depth: number, count: () => void): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (let i = rng.nextUint32() % 6; i > 0; i--) {
     Object.defineProperty(out, randomKey(rng), { value: randomValue(rng, depth, count), enumerable: true, writable: true, configurable: true });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { collectOutput, parseModelOutput, StreamingOutputParser, type OutputEvent } from "./model-output-parser.js";
 
 const Q = '<|"|>';
@@ -59,7 +59,7 @@ describe("model output: answer, thinking and tool calls", () => {
       `<<|<|tool_call><|tool_call>call:f{}<tool_call|><channel|><|channel>`,
       `<|tool_call>call:f{s:${Q}unterminated`,
     ];
-    const rng = new Pcg32(5);
+    const rng = new SeededRandom(5);
     for (let n = 0; n < 2000; n++) {
       const text = samples[n % samples.length]!;
       const p = new StreamingOutputParser();

@@ -2,7 +2,7 @@
 // tokenizer.test.ts (one process loads the 33 MB tokenizer).
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { GEMMA4_MINI_DIR } from "../testing/tokenizer-fixtures.js";
 import { StreamingDetokenizer } from "./streaming-detokenizer.js";
 import { Tokenizer } from "./tokenizer.js";
@@ -55,7 +55,7 @@ describe("StreamingDetokenizer", () => {
   });
 
   it("concatenates to decode(ids) on 500 seeded random id sequences of byte runs, ordinary and special tokens", () => {
-    const rng = new Pcg32(11);
+    const rng = new SeededRandom(11);
     const firstText = tok.tokenToId("▁")!; // ids after the byte tokens
     const chars = ["€", "é", "😀", "ж", "A", "\u{10FFFF}", "中"];
     let bytesPushed = 0;

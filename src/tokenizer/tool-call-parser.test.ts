@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { chatRows } from "../testing/tokenizer-fixtures.js";
 import type { JsonObject } from "./chat-types.js";
 import { collectOutput, parseModelOutput, StreamingOutputParser, type OutputEvent } from "./model-output-parser.js";
@@ -68,7 +68,7 @@ describe("Gemma 4 tool-call parser", () => {
   });
 
   it("survives 5,000 seeded mutations of valid calls: only results or structured errors, nothing lost, one-shot = streamed", () => {
-    const rng = new Pcg32(99);
+    const rng = new SeededRandom(99);
     const seeds = [
       `<|tool_call>call:get_weather{location:${Q}Paris${Q},unit:${Q}celsius${Q}}<tool_call|>`,
       `x<|tool_call>call:f{a:[1,2,{b:${Q}}<tool_call|>${Q}}],c:true,d:null,e:-1.5e-3}<tool_call|>y<|tool_call>call:g{}<tool_call|>`,

@@ -4,10 +4,14 @@ import { demoCommand } from "./demo.js";
 import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
 import { logitsCommand } from "./logits.js";
+import { promptCommand } from "./prompt.js";
+import { tokenizeCommand } from "./tokenize.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
+  tokenizeCommand,
+  promptCommand,
   demoCommand,
 ];
