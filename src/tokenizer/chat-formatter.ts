@@ -5,11 +5,12 @@
  * the template's `<bos>` and never adds a second.
  */
 import { BadRequestError, UnsupportedError } from "../errors.js";
-import { JinjaChatTemplate, normalizeTools, selectChatTemplate } from "./chat-template.js";
+import { JinjaChatTemplate, selectChatTemplate } from "./chat-template.js";
 import type { ChatFormatOptions, ChatMessage } from "./chat-types.js";
 import { renderGemma3Chat } from "./gemma3-chat-format.js";
 import { renderGemma4Chat } from "./gemma4-chat-format.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { normalizeTools } from "./tool-definitions.js";
 
 export type ChatFormatSource = "template" | "builtin-gemma4" | "builtin-gemma3";
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BadFileError, BadRequestError } from "../errors.js";
 import { chatRows, gemma3TemplateSource, gemma4TemplateSource } from "../testing/tokenizer-fixtures.js";
-import { JinjaChatTemplate, normalizeTools, selectChatTemplate } from "./chat-template.js";
+import { JinjaChatTemplate, selectChatTemplate } from "./chat-template.js";
+import { normalizeTools } from "./tool-definitions.js";
 import type { ChatTemplateSource } from "./tokenizer-files.js";
 
 const TOKENS = { bos_token: "<bos>", eos_token: "<eos>", pad_token: "<pad>", unk_token: "<unk>" };

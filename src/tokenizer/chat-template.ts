@@ -8,9 +8,10 @@
  */
 import { Template } from "@huggingface/jinja";
 import { BadFileError, BadRequestError } from "../errors.js";
-import type { ChatFormatOptions, ChatMessage, ToolDefinition } from "./chat-types.js";
+import type { ChatFormatOptions, ChatMessage } from "./chat-types.js";
 import { JinjaEnvironment, JinjaInterpreter } from "./library-types.js";
 import { strftimeNow } from "./strftime.js";
+import { normalizeTools } from "./tool-definitions.js";
 import type { ChatTemplateSource } from "./tokenizer-files.js";
 
 /** What `raise_exception(msg)` in a template throws: the template rejected the conversation. */
@@ -82,17 +83,6 @@ export function selectChatTemplate(templates: ReadonlyMap<string, ChatTemplateSo
   }
   if (options.tools && options.tools.length > 0 && templates.has("tool_use")) return templates.get("tool_use")!;
   return templates.get("default") ?? null;
-}
-
-/** Accepts `{type:"function", function:{…}}` (OpenAI) and bare `{name, description, parameters}`. */
-export function normalizeTools(tools: readonly ToolDefinition[]): ToolDefinition[] {
-  return tools.map((tool, i) => {
-    const t = tool as unknown as Record<string, unknown>;
-    if (typeof t !== "object" || t === null) throw new BadRequestError(`tools[${i}] must be an object`, "tools");
-    const fn = (typeof t["function"] === "object" && t["function"] !== null ? t["function"] : typeof t["name"] === "string" ? t : null) as Record<string, unknown> | null;
-    if (fn === null || typeof fn["name"] !== "string" || fn["name"] === "") throw new BadRequestError(`tools[${i}] needs function.name (an OpenAI-style {type: "function", function: {name, description, parameters}})`, "tools");
-    return fn === t ? ({ type: "function", function: fn } as unknown as ToolDefinition) : tool;
-  });
 }
 
 function firstLine(e: unknown): string {

@@ -16,6 +16,7 @@ import { formatGemma4Value } from "./gemma4-value-format.js";
 import { formatToolDeclaration, isTruthy, pythonText } from "./gemma4-tool-declaration.js";
 import { dictsortEntries, pythonStrip } from "./python-string.js";
 import { GEMMA4_MARKERS as M } from "./special-tokens.js";
+import { normalizeTools } from "./tool-definitions.js";
 
 type PrevType = "think" | "tool" | "tool_call" | "tool_response" | "image" | "audio" | "video" | null;
 
@@ -54,7 +55,7 @@ function systemText(content: ChatMessage["content"]): string {
 
 export function renderGemma4Chat(messages: readonly ChatMessage[], options: ChatFormatOptions = {}, bosToken = "<bos>"): string {
   if (messages.length === 0) throw new BadRequestError("messages must hold at least one message", "messages");
-  const tools: readonly ToolDefinition[] = options.tools ?? [];
+  const tools: readonly ToolDefinition[] = options.tools ? normalizeTools(options.tools) : [];
   const thinking = options.enableThinking === true;
   let prev: PrevType = null;
   let loop = messages;

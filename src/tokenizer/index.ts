@@ -8,7 +8,8 @@ export { GEMMA4_MARKERS, GEMMA3_MARKERS, type SpecialTokens, type TurnStyle } fr
 export { StreamingDetokenizer, type StreamingDetokenizerOptions } from "./streaming-detokenizer.js";
 export type { ChatMessage, ChatFormatOptions, ChatToolCall, ChatToolResponse, ContentPart, ToolDefinition, FunctionDefinition, JsonValue, JsonObject } from "./chat-types.js";
 export { ChatFormatter, checkMessages, type ChatFormatSource, type ChatFormatterOptions } from "./chat-formatter.js";
-export { JinjaChatTemplate, selectChatTemplate, normalizeTools } from "./chat-template.js";
+export { JinjaChatTemplate, selectChatTemplate } from "./chat-template.js";
+export { normalizeTools } from "./tool-definitions.js";
 export { renderGemma4Chat, stripThinking } from "./gemma4-chat-format.js";
 export { renderGemma3Chat } from "./gemma3-chat-format.js";
 export { formatToolDeclaration } from "./gemma4-tool-declaration.js";

@@ -12,6 +12,7 @@
 import { GEMMA4_MARKERS } from "./special-tokens.js";
 import { parseToolCallAt, type InvalidToolCall, type ToolCall } from "./tool-call-parser.js";
 
+/** A "reasoning" event with empty text marks the opening of a thought channel. */
 export type OutputEvent =
   | { readonly type: "content"; readonly text: string }
   | { readonly type: "reasoning"; readonly text: string }

@@ -3,10 +3,10 @@
  * (its own chat template, or the built-in Gemma format). Needs only the tokenizer files of the folder.
  */
 import { BadFileError, BadRequestError } from "../../errors.js";
-import { normalizeTools } from "../../tokenizer/chat-template.js";
 import { ChatFormatter, checkMessages } from "../../tokenizer/chat-formatter.js";
 import type { ChatFormatOptions, ChatMessage, ToolDefinition } from "../../tokenizer/chat-types.js";
 import { Tokenizer } from "../../tokenizer/tokenizer.js";
+import { normalizeTools } from "../../tokenizer/tool-definitions.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
 import { readJsonFile } from "../json-input.js";
