@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SeededRandom } from "../engine/rng.js";
+import { GEMMA4_MINI_DIR } from "../testing/tokenizer-fixtures.js";
 import { collectOutput, parseModelOutput, StreamingOutputParser, type OutputEvent } from "./model-output-parser.js";
+import { StreamingDetokenizer } from "./streaming-detokenizer.js";
+import { Tokenizer } from "./tokenizer.js";
 
 const Q = '<|"|>';
 
@@ -72,5 +75,20 @@ describe("model output: answer, thinking and tool calls", () => {
       events.push(...p.end());
       assert.deepStrictEqual(collectOutput(events), parseModelOutput(text), text);
     }
+  });
+
+  it("works token by token behind the streaming detokenizer (the generation pipeline)", async () => {
+    const tok = await Tokenizer.load(GEMMA4_MINI_DIR);
+    const text = `<|channel>thought\nweather? é€<channel|>Checking.<|tool_call>call:get_weather{city:${Q}Zürich, "CH"${Q},days:2}<tool_call|><|tool_response>`;
+    const ids = tok.encode(text);
+    assert.ok(ids.includes(48) && ids.includes(52) && ids.includes(100), "markers are single control tokens");
+    const detok = new StreamingDetokenizer(tok);
+    const parser = new StreamingOutputParser();
+    const events: OutputEvent[] = [];
+    for (const id of ids) events.push(...parser.push(detok.push(id)));
+    events.push(...parser.push(detok.flush()), ...parser.end());
+    const out = collectOutput(events);
+    assert.deepStrictEqual(out, parseModelOutput(text));
+    assert.deepStrictEqual([out.reasoning, out.content, out.toolCalls[0]?.arguments], ["weather? é€", "Checking.", { city: 'Zürich, "CH"', days: 2 }]);
   });
 });

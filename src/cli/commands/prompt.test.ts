@@ -38,7 +38,9 @@ describe("gemma4 prompt", () => {
     rows.forEach((row, i) => {
       const messages = write(`messages-${i}.json`, row.messages);
       const args = ["--messages", messages, ...(row.tools ? ["--tools", write(`tools-${i}.json`, row.tools)] : []), ...(row.enable_thinking ? ["--think"] : [])];
-      for (const folder of [[GEMMA4_MINI_DIR], [GEMMA4_MINI_DIR, "--builtin"], [bare]]) {
+      // Every row through the folder's template; the built-in format (tested in-process on every row) on a few.
+      const folders = i % 3 === 0 ? [[GEMMA4_MINI_DIR], [GEMMA4_MINI_DIR, "--builtin"], [bare]] : [[GEMMA4_MINI_DIR]];
+      for (const folder of folders) {
         const r = gemma4("prompt", ...folder, ...args);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout, row.rendered, `row ${i} ${folder.join(" ")}`);
