@@ -47,14 +47,27 @@ export interface CdnFaults {
   readonly stall: Map<string, { bytes: number; times: number }>;
   /** sha256s whose bytes are served with one byte flipped (a corrupt CDN copy). */
   readonly corrupt: Set<string>;
+  /** sha256s served whole (200) even when a Range is asked for, as a server without range support. */
+  readonly ignoreRange: Set<string>;
+  /** Bytes per second the CDN sends at most (for watching the progress bar; 0 = unlimited). */
+  throttleBytesPerSecond: number;
 }
 
+// Hashes are memoised per buffer: the fake serves the same files many times, and hashing them on every
+// request would make the server, not the client, what tests and benchmarks measure.
+const sha256Memo = new WeakMap<Uint8Array, string>();
+const sha1Memo = new WeakMap<Uint8Array, string>();
+
 export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  let hex = sha256Memo.get(data);
+  if (hex === undefined) sha256Memo.set(data, (hex = createHash("sha256").update(data).digest("hex")));
+  return hex;
 }
 
 export function gitBlobSha1(data: Uint8Array): string {
-  return createHash("sha1").update(`blob ${data.byteLength}\0`).update(data).digest("hex");
+  let hex = sha1Memo.get(data);
+  if (hex === undefined) sha1Memo.set(data, (hex = createHash("sha1").update(`blob ${data.byteLength}\0`).update(data).digest("hex")));
+  return hex;
 }
 
 function lfsPointer(content: Uint8Array): string {
@@ -67,7 +80,7 @@ function listen(server: Server): Promise<string> {
 
 export class FakeHub {
   readonly log: LoggedRequest[] = [];
-  readonly faults: CdnFaults = { cut: new Map(), stall: new Map(), corrupt: new Set() };
+  readonly faults: CdnFaults = { cut: new Map(), stall: new Map(), corrupt: new Set(), ignoreRange: new Set(), throttleBytesPerSecond: 0 };
   private readonly hub: Server;
   private readonly cdn: Server;
   endpoint = "";
@@ -171,7 +184,8 @@ export class FakeHub {
   /** 200 or 206 (one `bytes=N-` / `bytes=N-M` range), honouring CDN faults for `faultKey`. */
   private sendBytes(req: IncomingMessage, res: ServerResponse, content: Uint8Array, headers: Record<string, string>, faultKey?: string): void {
     const total = content.byteLength;
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+    const ignoreRange = faultKey !== undefined && this.faults.ignoreRange.has(faultKey);
+    const m = ignoreRange ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     let start = 0;
     let end = total - 1;
     let status = 200;
@@ -195,6 +209,15 @@ export class FakeHub {
       res.write(body.subarray(0, cut), () => res.socket?.destroy());
     } else if (stall !== undefined) {
       res.write(body.subarray(0, stall)); // and never finish
+    } else if (this.faults.throttleBytesPerSecond > 0 && faultKey !== undefined) {
+      const step = Math.max(1, Math.floor(this.faults.throttleBytesPerSecond / 20));
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed) { clearInterval(timer); return; }
+        res.write(body.subarray(sent, sent + step));
+        sent += step;
+        if (sent >= body.byteLength) { clearInterval(timer); res.end(); }
+      }, 50);
     } else {
       res.end(body);
     }

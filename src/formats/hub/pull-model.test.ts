@@ -135,6 +135,35 @@ describe("pullModel", () => {
     });
   });
 
+  it("starts over when the server ignores the Range and sends the whole file", async () => {
+    await withTempDir(async (cache) => {
+      const sha = sha256Hex(fileOf("model-00001-of-00002.safetensors"));
+      hub.faults.cut.set(sha, { bytes: 100_000, times: 1 });
+      hub.faults.ignoreRange.add(sha);
+      try {
+        hub.log.length = 0;
+        const result = await pullModel(REPO, opts(cache, { include: ["model-00001-of-00002.safetensors"] }));
+        assert.deepEqual(hub.requests("cdn").map((r) => r.range), [undefined, "bytes=100000-"]);
+        await assertSameBytes(join(result.snapshotDir, "model-00001-of-00002.safetensors"), fileOf("model-00001-of-00002.safetensors"));
+      } finally {
+        hub.faults.ignoreRange.delete(sha);
+      }
+    });
+  });
+
+  it("never publishes a blob built on a corrupt partial file: the check rejects it, the rerun succeeds", async () => {
+    await withTempDir(async (cache) => {
+      const content = fileOf("tokenizer.json");
+      const blobs = join(cache, "models--google--gemma-test-it", "blobs");
+      await mkdir(blobs, { recursive: true });
+      await writeFile(join(blobs, `${sha256Hex(content)}.incomplete`), new Uint8Array(20_000).fill(7)); // not the file's first bytes
+      await assert.rejects(pullModel(REPO, opts(cache, { include: ["tokenizer.json"] })), (e: unknown) => e instanceof BadFileError && /sha256 mismatch/.test(e.message));
+      assert.deepEqual(await readdir(blobs), []);
+      const r = await pullModel(REPO, opts(cache, { include: ["tokenizer.json"] }));
+      await assertSameBytes(join(r.snapshotDir, "tokenizer.json"), content);
+    });
+  });
+
   it("retries a stalled body after the idle timeout", async () => {
     await withTempDir(async (cache) => {
       const sha = sha256Hex(fileOf("tokenizer.json"));
