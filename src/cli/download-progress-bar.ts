@@ -8,7 +8,8 @@
  * only on a terminal: callers check `stream.isTTY`.
  */
 import type { PullProgress } from "../formats/hub/pull-model.js";
-import { formatBytes, formatDuration } from "./format-bytes.js";
+import { formatBytes } from "./format.js";
+import { formatDuration } from "./format-duration.js";
 
 const REDRAW_MS = 100;
 const RATE_WINDOW_MS = 5000;

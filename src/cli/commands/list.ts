@@ -3,7 +3,7 @@ import { scanHubCache } from "../../formats/hub/hub-cache-scan.js";
 import { readHubSettings } from "../../formats/hub/hub-settings.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
-import { formatBytes } from "../format-bytes.js";
+import { formatBytes } from "../format.js";
 
 const USAGE = `usage: gemma4 list [--json]
 

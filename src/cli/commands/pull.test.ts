@@ -32,7 +32,7 @@ describe("gemma4 pull / list / rm", () => {
       assert.equal(pulled.code, 0, pulled.stderr);
       const snapshot = join(home, "hub", "models--google--gemma-test-it", "snapshots", COMMIT_MAIN);
       assert.equal(pulled.stdout, `${snapshot}\n`);
-      assert.match(pulled.stderr, /^google\/gemma-test-it@main \(aaaaaaa\): 8 files, downloaded 6\d\d kB in \d+s/);
+      assert.match(pulled.stderr, /^google\/gemma-test-it@main \(aaaaaaa\): 8 files, downloaded 6\d\d KB in \d+s/);
       assert.match(await readlink(join(snapshot, "config.json")), /^\.\.\/\.\.\/blobs\/[0-9a-f]{40}$/);
 
       const gguf = await gemma4(["pull", "hf:google/gemma-test-it", "--include", "*.gguf", "--quiet"], env);
@@ -43,12 +43,12 @@ describe("gemma4 pull / list / rm", () => {
       assert.equal(listed.code, 0, listed.stderr);
       const lines = listed.stdout.split("\n");
       assert.match(lines[0] ?? "", /^MODEL\s+REVISION\s+SIZE\s+PATH$/);
-      assert.match(lines[1] ?? "", new RegExp(`^google/gemma-test-it\\s+main aaaaaaa\\s+6\\d\\d kB\\s+${snapshot}$`));
-      assert.match(listed.stdout, /\n1 model, 6\d\d kB on disk in /);
+      assert.match(lines[1] ?? "", new RegExp(`^google/gemma-test-it\\s+main aaaaaaa\\s+6\\d\\d KB\\s+${snapshot}$`));
+      assert.match(listed.stdout, /\n1 model, 6\d\d KB on disk in /);
 
       const dry = await gemma4(["rm", "google/gemma-test-it", "--dry-run"], env);
       assert.equal(dry.code, 0, dry.stderr);
-      assert.match(dry.stdout, /^would remove google\/gemma-test-it \(main aaaaaaa\), freeing 6\d\d kB:\n {2}\/.*models--google--gemma-test-it\n$/);
+      assert.match(dry.stdout, /^would remove google\/gemma-test-it \(main aaaaaaa\), freeing 6\d\d KB:\n {2}\/.*models--google--gemma-test-it\n$/);
       const removed = await gemma4(["rm", "google/gemma-test-it"], env);
       assert.match(removed.stdout, /^removed google\/gemma-test-it/);
       await assert.rejects(readdir(join(home, "hub", "models--google--gemma-test-it")));

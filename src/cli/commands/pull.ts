@@ -5,7 +5,8 @@ import { pullModel, type PullProgress } from "../../formats/hub/pull-model.js";
 import type { CliCommand } from "../command.js";
 import { modelArgument, parseCommandLine } from "../command.js";
 import { DownloadProgressBar } from "../download-progress-bar.js";
-import { formatBytes, formatDuration } from "../format-bytes.js";
+import { formatBytes } from "../format.js";
+import { formatDuration } from "../format-duration.js";
 
 const USAGE = `usage: gemma4 pull MODEL [--include PATTERN]... [--exclude PATTERN]... [--token TOKEN] [--quiet]
 

@@ -2,7 +2,7 @@
 import { removeCachedModel } from "../../formats/hub/hub-cache-remove.js";
 import type { CliCommand } from "../command.js";
 import { modelArgument, parseCommandLine } from "../command.js";
-import { formatBytes } from "../format-bytes.js";
+import { formatBytes } from "../format.js";
 
 const USAGE = `usage: gemma4 rm MODEL [--dry-run]
 
