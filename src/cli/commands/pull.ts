@@ -16,7 +16,8 @@ it stopped; LFS files are checked against the Hub's sha256; a model already cach
 
   MODEL               org/name, org/name@revision (branch, tag or commit) or hf:org/name
   --include PATTERN   files to fetch (repeatable; fnmatch, * also matches /); replaces the default:
-                      ${DEFAULT_INCLUDE_PATTERNS.join(" ")}
+                      ${DEFAULT_INCLUDE_PATTERNS.slice(0, 4).join(" ")}
+                      ${DEFAULT_INCLUDE_PATTERNS.slice(4).join(" ")}
                       e.g. --include "*Q4_K_M.gguf" for one GGUF file of a GGUF repo
   --exclude PATTERN   files to skip (repeatable)
   --token TOKEN       Hugging Face access token (default: $HF_TOKEN, else the file $HF_HOME/token)

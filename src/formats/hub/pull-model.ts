@@ -13,7 +13,7 @@
  * Offline (HF_HUB_OFFLINE=1 or `offline: true`) nothing is fetched: the cached snapshot for the revision
  * is returned, or a clear error says it is missing.
  */
-import { mkdir, stat, statfs } from "node:fs/promises";
+import { mkdir, rmdir, stat, statfs } from "node:fs/promises";
 import { BadPathError, BadRequestError, CancelledError } from "../../errors.js";
 import { DEFAULT_RETRY_POLICY, downloadBlob, type RetryPolicy } from "./blob-download.js";
 import { withDownloadLock } from "./download-lock.js";
@@ -114,7 +114,13 @@ export async function pullModel(reference: string | HubModelReference, options: 
 
   const downloaded = new Set<string>();
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  await runPool(missing, options.concurrency ?? 4, options.signal, async (file, signal) => {
+  try {
+    await runPool(missing, options.concurrency ?? 4, options.signal, (file, signal) => pullFile(file, signal));
+  } catch (e) {
+    await rmdir(snapshotDir).catch(() => undefined); // only if still empty: `list` should not show a revision with no files
+    throw e;
+  }
+  async function pullFile(file: HubRepoFile, signal: AbortSignal): Promise<void> {
     active.add(file.path);
     report();
     const context = { endpoint: settings.endpoint, repoId: ref.repoId, revision: commit, path: file.path, hadToken: settings.token !== undefined };
@@ -145,7 +151,7 @@ export async function pullModel(reference: string | HubModelReference, options: 
     active.delete(file.path);
     doneFiles++;
     report();
-  });
+  }
 
   try {
     await writeCachedRef(paths, ref.revision, commit);
