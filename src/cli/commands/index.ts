@@ -3,8 +3,11 @@ import type { CliCommand } from "../command.js";
 import { demoCommand } from "./demo.js";
 import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
+import { listCommand } from "./list.js";
 import { logitsCommand } from "./logits.js";
 import { promptCommand } from "./prompt.js";
+import { pullCommand } from "./pull.js";
+import { rmCommand } from "./rm.js";
 import { tokenizeCommand } from "./tokenize.js";
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -14,4 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   tokenizeCommand,
   promptCommand,
   demoCommand,
+  pullCommand,
+  listCommand,
+  rmCommand,
 ];

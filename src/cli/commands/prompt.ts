@@ -5,6 +5,7 @@
 import { BadFileError, BadRequestError } from "../../errors.js";
 import { ChatFormatter, checkMessages } from "../../tokenizer/chat-formatter.js";
 import type { ChatFormatOptions, ChatMessage, ToolDefinition } from "../../tokenizer/chat-types.js";
+import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
 import { Tokenizer } from "../../tokenizer/tokenizer.js";
 import { normalizeTools } from "../../tokenizer/tool-definitions.js";
 import type { CliCommand } from "../command.js";
@@ -16,7 +17,7 @@ export const promptCommand: CliCommand = {
   summary: "print the exact prompt text a model sees for a conversation; needs only tokenizer files",
   usage: `usage: gemma4 prompt MODEL --messages FILE.json [--tools FILE.json] [--think] [--no-generation-prompt] [--builtin] [--format text|json]
 
-  MODEL                   a model folder holding tokenizer.json (and its chat template); --model also accepted
+  MODEL                   a model folder holding tokenizer.json (and its chat template), or a cached Hub model org/name; --model also accepted
   --messages FILE         a JSON list of messages ({"role": "user", "content": "…"}, …) or {"messages": […], "tools": […]}
   --tools FILE            OpenAI-style tool definitions: a JSON list or {"tools": […]}
   --think                 turn thinking on (Gemma 4: <|think|> at the top of the system turn)
@@ -42,7 +43,8 @@ export const promptCommand: CliCommand = {
 
     const { messages, tools: inlineTools } = readMessages(values.messages);
     const tools = values.tools !== undefined ? readTools(values.tools, readJsonFile(values.tools)) : inlineTools;
-    const tokenizer = await Tokenizer.load(model);
+    // A folder, or a Hub model already in the cache (`gemma4 pull` fetches it); no weights are read.
+    const tokenizer = await Tokenizer.load(await resolveModelReference(model));
     const formatter = new ChatFormatter(tokenizer, { builtin: values.builtin ?? false });
     const options: ChatFormatOptions = {
       ...(tools ? { tools } : {}),

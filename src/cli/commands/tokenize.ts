@@ -3,6 +3,7 @@
  * text of ids. Needs only the tokenizer files of the folder, no weights.
  */
 import { BadFileError } from "../../errors.js";
+import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
 import { Tokenizer } from "../../tokenizer/tokenizer.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
@@ -25,7 +26,7 @@ export const tokenizeCommand: CliCommand = {
   summary: "show a text's token ids and pieces (or the text of ids); needs only tokenizer files",
   usage: `usage: gemma4 tokenize MODEL (TEXT | --file TEXTS.jsonl) [--special] [--format text|json|jsonl] [--detokenize]
 
-  MODEL         a model folder holding tokenizer.json (no weights needed); --model also accepted
+  MODEL         a model folder holding tokenizer.json (no weights needed), or a cached Hub model org/name; --model also accepted
   TEXT          the text to encode; with --detokenize, token ids ("2,9259,107" or "[2, 9259, 107]")
   --file PATH   JSON Lines, one input a line: a string or {"text": …}; with --detokenize a list of ids or {"ids": […]}
   --special     encoding: add the tokenizer's special tokens (Gemma 1-3: <bos>; Gemma 4 adds none)
@@ -49,7 +50,8 @@ export const tokenizeCommand: CliCommand = {
     if (!["text", "json", "jsonl"].includes(format)) throw new UsageError(`--format must be text, json or jsonl, not ${JSON.stringify(values.format)}`, "format");
     const special = values.special ?? false;
 
-    const tokenizer = await Tokenizer.load(model);
+    // A folder, or a Hub model already in the cache (`gemma4 pull` fetches it); no weights are read.
+    const tokenizer = await Tokenizer.load(await resolveModelReference(model));
     const single = rest.length === 1;
     const results: (Encoded | Decoded)[] = [];
     if (values.detokenize) {
