@@ -67,7 +67,8 @@ export interface Backend {
   uploadWeight(weight: HostWeight): Weight;
   /** Copies host values into a new activation tensor. */
   fromHost(values: Float32Array, shape: readonly number[]): Tensor;
-  /** Reads an activation tensor back to the host. */
+  /** Reads an activation tensor back to the host. The value is taken when `read` is called (the tensor may
+   *  be released right after); the promise resolves once it has arrived. */
   read(x: Tensor): Promise<Float32Array>;
   /** Runs `fn`; tensors it creates are released afterwards, except those in its result (GPU memory pools). */
   tidy<R extends Tensor | readonly Tensor[] | void>(fn: () => R): R;
