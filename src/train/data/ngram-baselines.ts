@@ -9,7 +9,8 @@
  * - Bigram: interpolated Kneser–Ney. p(w | v) = max(c(vw) − D, 0)/c(v·) + D·N₁₊(v·)/c(v·)·p_cont(w), where
  *   p_cont(w) = max(N₁₊(·w) − D₁, 0)/N₁₊(··) + D₁·|{w: N₁₊(·w) > 0}|/N₁₊(··) · 1/V (interpolated with the
  *   uniform distribution, so unseen tokens keep some mass). Discounts by Ney's estimate D = n₁/(n₁ + 2n₂)
- *   from the counts-of-counts (of bigram counts for D, of continuation counts for D₁). A history never
+ *   from the counts-of-counts (of bigram counts for D, of continuation counts for D₁; 0.5 when n₁ or n₂
+ *   is zero). A history never
  *   seen in training falls back to p_cont.
  */
 import { BadRequestError } from "../../errors.js";
@@ -78,7 +79,8 @@ function unigramLogProb(c: NgramCounts, k: number): (id: number) => number {
 
 function ney(countsOfCounts: Map<number, number>): number {
   const n1 = countsOfCounts.get(1) ?? 0, n2 = countsOfCounts.get(2) ?? 0;
-  return n1 + 2 * n2 > 0 ? n1 / (n1 + 2 * n2) : 0.5;
+  // Without singletons or doubletons the estimate degenerates (0 would give unseen pairs no mass).
+  return n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.5;
 }
 
 function kneserNeyBigram(c: NgramCounts): { logProb: (prev: number, id: number) => number; discount: number; continuationDiscount: number } {
@@ -125,9 +127,18 @@ function evaluate(data: PackedTokenDataset, logProb: (prev: number, id: number) 
   return { crossEntropy, perplexity: Math.exp(crossEntropy), numTargets };
 }
 
-/** Fits both baselines on `train` (all of its stream) and measures them on `validation`'s targets. */
-export function measureNgramBaselines(train: PackedTokenDataset, validation: PackedTokenDataset): NgramBaselines {
-  if (train.vocabSize !== validation.vocabSize) throw new BadRequestError(`train vocabulary ${train.vocabSize} differs from validation's ${validation.vocabSize}`);
+export interface NgramModels {
+  /** ln p(id) under the add-k unigram. */
+  readonly unigram: (id: number) => number;
+  /** ln p(id | prev) under the interpolated Kneser–Ney bigram. */
+  readonly bigram: (prev: number, id: number) => number;
+  readonly addK: number;
+  readonly discount: number;
+  readonly continuationDiscount: number;
+}
+
+/** Fits both models on the whole stream of `train` (k tuned on blocks of it, as described above). */
+export function fitNgramModels(train: PackedTokenDataset): NgramModels {
   // Tune k on every tenth block of the training stream, counting the rest.
   const tuning = (block: number): boolean => block % 10 === 9;
   const fit = NgramCounts.count(train, tuning);
@@ -143,10 +154,16 @@ export function measureNgramBaselines(train: PackedTokenDataset, validation: Pac
     if (n > 0 && nats / n < bestLoss) { bestLoss = nats / n; addK = k; }
   }
   const all = NgramCounts.count(train);
-  const unigram = unigramLogProb(all, addK);
   const kn = kneserNeyBigram(all);
+  return { unigram: unigramLogProb(all, addK), bigram: kn.logProb, addK, discount: kn.discount, continuationDiscount: kn.continuationDiscount };
+}
+
+/** Fits both baselines on `train` (all of its stream) and measures them on `validation`'s targets. */
+export function measureNgramBaselines(train: PackedTokenDataset, validation: PackedTokenDataset): NgramBaselines {
+  if (train.vocabSize !== validation.vocabSize) throw new BadRequestError(`train vocabulary ${train.vocabSize} differs from validation's ${validation.vocabSize}`);
+  const models = fitNgramModels(train);
   return {
-    unigram: { ...evaluate(validation, (_prev, id) => unigram(id)), addK },
-    bigram: { ...evaluate(validation, kn.logProb), discount: kn.discount, continuationDiscount: kn.continuationDiscount },
+    unigram: { ...evaluate(validation, (_prev, id) => models.unigram(id)), addK: models.addK },
+    bigram: { ...evaluate(validation, models.bigram), discount: models.discount, continuationDiscount: models.continuationDiscount },
   };
 }
