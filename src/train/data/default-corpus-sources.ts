@@ -19,6 +19,8 @@ export interface CorpusSource {
   /** Licence of the text, and of the packaging, as the package states them. */
   readonly textLicence: string;
   readonly packageLicence: string;
+  /** Text a licence requires to travel with the data, if any. */
+  readonly notice?: string;
 }
 
 export const SOTU_SOURCE: CorpusSource = {
@@ -45,6 +47,7 @@ export const KJV_SOURCE: CorpusSource = {
   package: "deb:bible-kjv-text=4.38",
   packageSha256: "d61b6aad4c51ba9e2800b825325fa6a09e99a0d02a9bb6dc4724fcc4995a1b7a",
   textLicence: "Public domain outside the United Kingdom (the package's copyright file: \"The copyright for the King James Version text of the Bible is expired\"); in the UK the Crown's letters patent still restrict printing",
+  notice: "Bible Retrieval System, Chip Chapin, Hewlett Packard Company. Initial release, September 5, 1989. Last Updated: April 26, 1993. This file is provided for unrestricted use provided that this legend is included on all tape media and as a part of the software program in whole or part. Users may copy, modify or distribute this file at will. -- Chip Chapin, September 4, 1989",
   packageLicence: "Data file (Bible Retrieval System, Chip Chapin, Hewlett Packard, 1989): \"provided for unrestricted use provided that this legend is included ... Users may copy, modify or distribute this file at will\"; Debian packaging and the `bible` program (bible-kjv, used only to decompress) GPL-2.0-or-later",
 };
 
