@@ -41,6 +41,10 @@ interface BpeTokenizerJson {
   readonly addEos: boolean;
 }
 
+function fail(source: string, why: string): never {
+  throw new UnsupportedError(`${source}: ${why}`);
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function parseTokenizerJson(json: unknown, source: string): BpeTokenizerJson {
@@ -128,12 +132,15 @@ export interface TokenizerMetadataOptions {
 
 /** tokenizer.json (parsed) → GGUF tokenizer metadata, llama.cpp style. */
 export function tokenizerMetadataFromHf(json: unknown, options: TokenizerMetadataOptions): [string, GgufValue][] {
-  const t = parseTokenizerJson(json, options.source);
+  const source = options.source;
+  const t = parseTokenizerJson(json, source);
   let maxId = -1;
   for (const id of t.vocab.values()) maxId = Math.max(maxId, id);
   for (const a of t.added) maxId = Math.max(maxId, a.id);
-  const count = Math.min(options.vocabSize, maxId + 1);
-  const tokens: string[] = new Array<string>(count).fill("");
+  const count = options.vocabSize;
+  if (maxId < 0) fail(source, "has an empty vocabulary");
+  // Ids the tokenizer does not use up to the model's vocabulary are "[PAD{id}]" placeholders, as llama.cpp pads.
+  const tokens: string[] = Array.from({ length: count }, (_, id) => `[PAD${id}]`);
   const types = new Int32Array(count).fill(TOKEN_TYPE.UNUSED);
   const vocab = new Map(t.vocab);
   for (const [token, id] of t.vocab) {
