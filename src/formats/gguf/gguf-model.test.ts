@@ -18,6 +18,7 @@ import { convertToGguf } from "./convert-to-gguf.js";
 import { GgufFile } from "./gguf-file.js";
 import { GgufModel } from "./gguf-model.js";
 import { quantizeGguf } from "./quantize-gguf.js";
+import { writeGguf } from "./gguf-writer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gguf-model-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -151,6 +152,39 @@ describe("quantized GGUF files", () => {
       model.close();
     } finally {
       checkpoint.close();
+    }
+  });
+});
+
+describe("GGUF metadata as llama.cpp writes it", () => {
+  it("without our extra keys (attention.scale, sliding_window_pattern) gives the same config by llama.cpp's defaults", () => {
+    for (const fixture of ["gemma2", "gemma3"]) {
+      const hfDir = join(HF_FIXTURES, fixture);
+      const { config } = readHfConfig(hfDir);
+      const checkpoint = SafetensorsCheckpoint.open(hfDir);
+      const ours = join(dir, `${fixture}-ours.gguf`);
+      const plain = join(dir, `${fixture}-plain.gguf`);
+      try {
+        convertToGguf(config, checkpoint, ours, { mix: "F32" });
+      } finally {
+        checkpoint.close();
+      }
+      const file = GgufFile.open(ours);
+      try {
+        const metadata = [...file.metadata.entries].filter(([k]) => !/\.attention\.(scale|sliding_window_pattern)$/.test(k));
+        writeGguf(plain, {
+          metadata,
+          tensors: [...file.tensors.values()].map((t) => ({ name: t.name, type: t.type, shape: t.shape, data: file.readTensorBytes(t.name) })),
+        });
+      } finally {
+        file.close();
+      }
+      const model = GgufModel.open(plain);
+      try {
+        assert.deepEqual(comparable(model.config), comparable(config), fixture);
+      } finally {
+        model.close();
+      }
     }
   });
 });
