@@ -5,6 +5,7 @@
 import type { Backend } from "../backends/ops.js";
 import { BadRequestError } from "../errors.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
+import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import type { ModelConfig } from "../model/model-config.js";
@@ -27,6 +28,7 @@ export interface SessionLimits {
 
 export class Model {
   private disposed = false;
+  private scheduler: BatchScheduler | null = null;
 
   constructor(
     private readonly decoder: GemmaDecoder,
@@ -49,7 +51,22 @@ export class Model {
     const maxContext = limits.maxContext ?? this.limits.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
-    return new Session(this.decoder, { maxContext, prefillChunk });
+    return new Session(this.decoder, { maxContext, prefillChunk }, ...(this.scheduler ? [this.scheduler] : []));
+  }
+
+  /**
+   * Continuous batching: from now on, the steps of all sessions (and so of concurrent `stream`/`generate`
+   * calls) that are ready at the same time run as one forward pass.
+   */
+  enableBatching(options: BatchSchedulerOptions): BatchScheduler {
+    this.assertLive();
+    this.scheduler = new BatchScheduler(this.decoder, options);
+    return this.scheduler;
+  }
+
+  /** Counters of the batch scheduler, or null when batching is off. */
+  get batchStats(): BatchStats | null {
+    return this.scheduler?.stats ?? null;
   }
 
   /** Logits of every position of `ids` in one causal pass: Float32Array [T × V], row-major. */

@@ -3,10 +3,10 @@
  * `prefillChunk` tokens, so a sliding layer's cache stays bounded by its window plus one chunk however long
  * the prompt, and a long prompt cannot monopolise a shared backend for one huge step.
  */
-import type { Backend } from "../backends/ops.js";
 import { BadRequestError } from "../errors.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import { KvCache } from "../model/kv-cache.js";
+import { DirectStepRunner, type StepRunner } from "./step-runner.js";
 
 export interface SessionOptions {
   /** Most tokens the sequence may hold. */
@@ -17,10 +17,9 @@ export interface SessionOptions {
 
 export class Session {
   readonly cache: KvCache;
-  private readonly backend: Backend;
 
-  constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions) {
-    this.backend = decoder.backend;
+  /** `runner` decides how steps reach the decoder: directly by default, or batched with other sessions. */
+  constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions, private readonly runner: StepRunner = new DirectStepRunner(decoder)) {
     this.cache = new KvCache(decoder.backend, decoder.config, { maxContext: options.maxContext, maxChunk: options.prefillChunk });
   }
 
@@ -45,13 +44,8 @@ export class Session {
       const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
       const isLast = start + chunk.length === ids.length;
       const logitsWanted = all ? "all" : isLast ? "last" : "none";
-      const out = this.decoder.forward(chunk, this.cache, { logits: logitsWanted });
-      if (logitsWanted === "none") {
-        this.backend.release(out);
-        continue;
-      }
-      const values = await this.backend.read(out);
-      this.backend.release(out);
+      const values = await this.runner.run({ cache: this.cache, ids: chunk, logits: logitsWanted });
+      if (logitsWanted === "none") continue;
       if (all) all.set(values, start * V);
       else last = values;
     }

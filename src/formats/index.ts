@@ -18,3 +18,4 @@ export { QUANT_MIXES, planTypes, type QuantMix } from "./gguf/gguf-quant-plan.js
 export { tokenizerMetadataFromHf, hfTokenizerFromGguf, hfTokenizerConfigFromGguf, generateMerges } from "./gguf/gguf-tokenizer.js";
 export { quantizeRow, quantizeRowInto, dequantizeRow, dequantizeRowInto, CODEC_TYPES, type CodecType } from "./quant/quantize-row.js";
 export { ggmlType, ggmlTypeById, rowBytes, QK_K, type GgmlTypeName, type GgmlTypeInfo } from "./quant/ggml-type.js";
+export * as hub from "./hub/index.js";

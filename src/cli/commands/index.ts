@@ -6,14 +6,18 @@ import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
 import { listCommand } from "./list.js";
 import { logitsCommand } from "./logits.js";
+import { promptCommand } from "./prompt.js";
 import { pullCommand } from "./pull.js";
 import { quantizeCommand } from "./quantize.js";
 import { rmCommand } from "./rm.js";
+import { tokenizeCommand } from "./tokenize.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
+  tokenizeCommand,
+  promptCommand,
   demoCommand,
   pullCommand,
   listCommand,
