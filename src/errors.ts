@@ -8,7 +8,8 @@ export type GemmaErrorCode = "bad_path" | "bad_file" | "bad_request" | "unsuppor
 export abstract class GemmaError extends Error {
   abstract readonly code: GemmaErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // One line, always: messages may quote file contents or library errors that contain newlines.
+    super(message.replace(/\s*[\r\n]+\s*/g, " "), options);
     this.name = new.target.name;
   }
 }

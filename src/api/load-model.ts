@@ -1,15 +1,13 @@
-/** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * `loadModel(path)`: a Hugging Face model folder or a GGUF file → a ready `Model` on the chosen backend.
+ * Both go through the same tensor-source interface and the same weight table.
+ */
 import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
 import type { Backend } from "../backends/ops.js";
-import { BadPathError } from "../errors.js";
-import { readHfConfig } from "../formats/hf-config.js";
-import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
-import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { Model, type SessionLimits } from "./model.js";
+import { openCheckpoint } from "./open-checkpoint.js";
 
 export interface LoadModelOptions extends SessionLimits {
   /** A backend name ("reference", …) or an instance. */
@@ -19,26 +17,23 @@ export interface LoadModelOptions extends SessionLimits {
 
 export const DEFAULT_PREFILL_CHUNK = 512;
 
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
-  if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
-  if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
-  const { config, generationDefaults } = readHfConfig(dir);
-  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
+  const opened = openCheckpoint(path);
+  const { config, source } = opened;
   try {
-    const layout = describeLayout(config, checkpoint);
-    const weights = loadModelWeights(config, checkpoint, backend, options.onProgress);
+    const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
+    const layout = describeLayout(config, source);
+    const weights = loadModelWeights(config, source, backend, options.onProgress);
     const decoder = new GemmaDecoder(config, weights, backend);
     const limits = {
       maxContext: options.maxContext ?? config.maxPositions,
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
-    const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
-    const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : null;
-    return new Model(decoder, info, limits, tokenizer, generationDefaults, () => {
+    const info = { source: path, fileBytes: source.fileBytes, skippedTensors: layout.skippedMultimodal };
+    return new Model(decoder, info, limits, await opened.tokenizer(), opened.generationDefaults, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
   } finally {
-    checkpoint.close();
+    source.close();
   }
 }
