@@ -1,0 +1,73 @@
+// Checks the constraint against ajv (an independent JSON Schema validator) on the fixture schemas, over a
+// byte-level vocabulary: known-valid instances are accepted (compact and pretty-printed), and random walks
+// through the allowed bytes always end in a document that JSON.parse reads and ajv validates.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import { ArrayTokenByteVocabulary } from "./token-byte-vocabulary.js";
+import { TokenTrie } from "./token-trie.js";
+import { compileJsonSchema } from "./json-schema-compiler.js";
+import { JsonSchemaConstraint } from "./json-schema-constraint.js";
+
+interface Fixture {
+  readonly name: string;
+  readonly schema: Record<string, unknown>;
+  readonly valid: readonly unknown[];
+}
+
+const fixtures = JSON.parse(readFileSync(new URL("../../../test/fixtures/structured/schemas.json", import.meta.url), "utf8")) as Fixture[];
+const EOS = 256;
+const trie = TokenTrie.build(new ArrayTokenByteVocabulary([...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), null], [EOS]));
+const encoder = new TextEncoder();
+const ajv = new Ajv({ strictTypes: false, strictTuples: false, strictNumbers: true });
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function acceptsText(c: JsonSchemaConstraint, text: string): boolean {
+  for (const b of encoder.encode(text)) {
+    if (!c.isAllowed(b)) return false;
+    c.accept(b);
+  }
+  return c.isComplete();
+}
+
+describe("fixture schemas against ajv (byte vocabulary)", () => {
+  for (const fixture of fixtures) {
+    it(`${fixture.name}: valid instances are accepted, random walks validate`, () => {
+      const validate = ajv.compile(fixture.schema);
+      const grammar = compileJsonSchema(fixture.schema);
+      for (const instance of fixture.valid) {
+        assert.ok(validate(instance), `fixture instance is valid: ${ajv.errorsText(validate.errors)}`);
+        assert.ok(acceptsText(JsonSchemaConstraint.create(grammar, trie), JSON.stringify(instance)), JSON.stringify(instance));
+        assert.ok(acceptsText(JsonSchemaConstraint.create(grammar, trie), JSON.stringify(instance, null, 2)), "pretty-printed");
+      }
+      const random = mulberry32(fixture.name.length * 7919);
+      for (let run = 0; run < 40; run++) {
+        const c = JsonSchemaConstraint.create(grammar, trie);
+        const bytes: number[] = [];
+        while (!c.isFinished()) {
+          if (bytes.length === 60) c.forceCompletion();
+          const mask = c.currentMask();
+          const ids = mask.ids as Int32Array; // a 257-token vocabulary always gets an id list
+          const id = ids[Math.floor(random() * ids.length)] as number;
+          c.accept(id);
+          if (id !== EOS) bytes.push(id);
+          assert.ok(bytes.length < 60 + 2000, "terminates");
+        }
+        const text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes));
+        const value: unknown = JSON.parse(text);
+        assert.ok(validate(value), `${text}\n${ajv.errorsText(validate.errors)}`);
+      }
+    });
+  }
+});
