@@ -62,10 +62,15 @@ export class MaskComputer {
 
   private compute(state: MatcherState): TokenMask {
     const bits = new Uint32Array(this.trie.maskWords);
+    const merged = new Set<InternalWalk>();
     for (const frame of state.frames) {
       const walk = this.internalWalk(frame.rule, frame.state);
-      if (walk.bits) for (let w = 0; w < bits.length; w++) bits[w] = bits[w] | walk.bits[w];
-      if (walk.ids) for (const id of walk.ids) bits[id >>> 5] = bits[id >>> 5] | (1 << (id & 31));
+      // Frames in the same rule state (anyOf branches inside one string, say) share their internal tokens.
+      if (!merged.has(walk)) {
+        merged.add(walk);
+        if (walk.bits) for (let w = 0; w < bits.length; w++) bits[w] = bits[w] | walk.bits[w];
+        if (walk.ids) for (const id of walk.ids) bits[id >>> 5] = bits[id >>> 5] | (1 << (id & 31));
+      }
       for (const boundary of walk.boundaries) {
         const from = this.matcher.single(this.matcher.frame(frame.rule, boundary.state, frame.parent));
         for (const node of boundary.nodes) this.walk(node, from, bits);

@@ -1,6 +1,8 @@
 // Checks the constraint against ajv (an independent JSON Schema validator) on the fixture schemas, over a
 // byte-level vocabulary: known-valid instances are accepted (compact and pretty-printed), and random walks
-// through the allowed bytes always end in a document that JSON.parse reads and ajv validates.
+// through the allowed bytes always end in a document that JSON.parse reads and ajv validates. Then, on a
+// vocabulary of JSON fragments that span several elements (`"},{"`, `": [`), every mask along random
+// walks is compared with a brute-force check of every token.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,6 +11,7 @@ import { ArrayTokenByteVocabulary } from "./token-byte-vocabulary.js";
 import { TokenTrie } from "./token-trie.js";
 import { compileJsonSchema } from "./json-schema-compiler.js";
 import { JsonSchemaConstraint } from "./json-schema-constraint.js";
+import { PushdownMatcher } from "./pushdown-matcher.js";
 
 interface Fixture {
   readonly name: string;
@@ -67,6 +70,52 @@ describe("fixture schemas against ajv (byte vocabulary)", () => {
         const text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes));
         const value: unknown = JSON.parse(text);
         assert.ok(validate(value), `${text}\n${ajv.errorsText(validate.errors)}`);
+      }
+    });
+  }
+});
+
+describe("masks over multi-element tokens equal a brute-force check", () => {
+  // Every byte, end-of-sequence, and ~2,500 random 2-8 byte slices of the fixtures' valid documents.
+  const random = mulberry32(99);
+  const slices = new Set<string>();
+  for (const fixture of fixtures) {
+    for (const instance of fixture.valid) {
+      for (const text of [JSON.stringify(instance), JSON.stringify(instance, null, 2)]) {
+        for (let i = 0; i < 120; i++) {
+          const start = Math.floor(random() * text.length);
+          slices.add(text.slice(start, start + 2 + Math.floor(random() * 7)));
+        }
+      }
+    }
+  }
+  const tokens = [...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), null, ...[...slices].map((t) => encoder.encode(t))];
+  const fragments = TokenTrie.build(new ArrayTokenByteVocabulary(tokens, [EOS]));
+
+  for (const fixture of fixtures) {
+    it(fixture.name, () => {
+      const grammar = compileJsonSchema(fixture.schema);
+      const matcher = new PushdownMatcher(grammar);
+      for (let run = 0; run < 6; run++) {
+        const c = JsonSchemaConstraint.create(grammar, fragments);
+        let state = matcher.initial;
+        for (let step = 0; !c.isFinished(); step++) {
+          const finishing = step >= 30;
+          if (step === 30) c.forceCompletion();
+          const mask = c.currentMask();
+          const allowed: number[] = [];
+          for (let id = 0; id < fragments.vocabSize; id++) {
+            const bytes = fragments.tokenBytes[id];
+            const next = bytes ? matcher.walk(state, bytes) : null;
+            const ok = bytes ? next !== null && (!finishing || next.distance === state.distance - bytes.length) : state.distance === 0;
+            assert.equal(mask.has(id), ok, `token ${JSON.stringify(bytes ? new TextDecoder().decode(bytes) : "<eos>")} at step ${step}`);
+            if (ok) allowed.push(id);
+          }
+          const id = allowed[Math.floor(random() * allowed.length)] as number;
+          c.accept(id);
+          const bytes = fragments.tokenBytes[id];
+          if (bytes) state = matcher.walk(state, bytes) ?? assert.fail("accepted token rejected by the matcher");
+        }
       }
     });
   }
