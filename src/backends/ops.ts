@@ -67,7 +67,8 @@ export interface Backend {
   uploadWeight(weight: HostWeight): Weight;
   /** Copies host values into a new activation tensor. */
   fromHost(values: Float32Array, shape: readonly number[]): Tensor;
-  /** Reads an activation tensor back to the host. */
+  /** Reads an activation tensor back to the host. The value is taken when `read` is called (the tensor may
+   *  be released right after); the promise resolves once it has arrived. */
   read(x: Tensor): Promise<Float32Array>;
   /** Runs `fn`; tensors it creates are released afterwards, except those in its result (GPU memory pools). */
   tidy<R extends Tensor | readonly Tensor[] | void>(fn: () => R): R;
@@ -94,6 +95,8 @@ export interface Backend {
   softcap(x: Tensor, cap: number): Tensor;
   /** Rows [start, start+count) of x [T, N] → [count, N]. */
   sliceRows(x: Tensor, start: number, count: number): Tensor;
+  /** Stacks tensors with the same row width: [T1, N], [T2, N], … → [T1 + T2 + …, N]. */
+  concatRows(parts: readonly Tensor[]): Tensor;
   /** Columns [start, start+count) of x [T, N] → [T, count]. */
   sliceColumns(x: Tensor, start: number, count: number): Tensor;
 

@@ -6,11 +6,12 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve, sep } from "node:path";
 import { BadFileError, BadPathError } from "../errors.js";
 import { SafetensorsFile, type StoredTensor, type TensorInfo } from "./safetensors.js";
+import type { TensorSource } from "./tensor-source.js";
 
 export const SAFETENSORS_INDEX = "model.safetensors.index.json";
 export const SAFETENSORS_SINGLE = "model.safetensors";
 
-export class SafetensorsCheckpoint {
+export class SafetensorsCheckpoint implements TensorSource {
   private constructor(
     readonly dir: string,
     private readonly files: readonly SafetensorsFile[],
@@ -72,6 +73,10 @@ export class SafetensorsCheckpoint {
     const file = this.owner.get(name);
     if (!file) throw new BadFileError(this.dir, `checkpoint has no tensor ${JSON.stringify(name)}`);
     return file;
+  }
+
+  pathOf(name: string): string {
+    return this.fileOf(name).path;
   }
 
   get fileBytes(): number {

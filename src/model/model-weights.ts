@@ -6,7 +6,7 @@
 import type { Backend, Weight } from "../backends/ops.js";
 import { BadFileError, UnsupportedError } from "../errors.js";
 import { isFloatDtype } from "../formats/dtype.js";
-import type { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import type { TensorSource } from "../formats/tensor-source.js";
 import type { ModelConfig } from "./model-config.js";
 import { LM_HEAD_NAMES, SKIPPED_PREFIXES, TEXT_PREFIXES, weightSpecs } from "./weight-table.js";
 
@@ -79,12 +79,12 @@ export interface CheckpointLayout {
 }
 
 /** Finds the prefix the text decoder's tensors live under. */
-export function detectPrefix(checkpoint: SafetensorsCheckpoint): string {
+export function detectPrefix(checkpoint: TensorSource): string {
   for (const prefix of TEXT_PREFIXES) if (checkpoint.has(`${prefix}embed_tokens.weight`)) return prefix;
   throw new BadFileError(checkpoint.dir, `no embed_tokens.weight under any known prefix (${TEXT_PREFIXES.join(", ")})`);
 }
 
-export function describeLayout(config: ModelConfig, checkpoint: SafetensorsCheckpoint): CheckpointLayout {
+export function describeLayout(config: ModelConfig, checkpoint: TensorSource): CheckpointLayout {
   const prefix = detectPrefix(checkpoint);
   const used = new Set(weightSpecs(config).map((s) => s.name.startsWith("lm_head") ? s.name : prefix + s.name));
   const skippedMultimodal: string[] = [];
@@ -105,7 +105,7 @@ export interface LoadProgress {
 
 export function loadModelWeights(
   config: ModelConfig,
-  checkpoint: SafetensorsCheckpoint,
+  checkpoint: TensorSource,
   backend: Backend,
   onProgress?: (p: LoadProgress) => void,
 ): ModelWeights {
@@ -118,7 +118,7 @@ export function loadModelWeights(
     const info = checkpoint.info(name);
     if (!isFloatDtype(info.dtype)) throw new UnsupportedError(`${checkpoint.dir}: tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
     if (info.shape.length !== spec.shape.length || info.shape.some((d, i) => d !== spec.shape[i])) {
-      throw new BadFileError(checkpoint.fileOf(name).path, `tensor ${name} has shape [${info.shape.join(", ")}] but the config implies [${spec.shape.join(", ")}]`);
+      throw new BadFileError(checkpoint.pathOf(name), `tensor ${name} has shape [${info.shape.join(", ")}] but the config implies [${spec.shape.join(", ")}]`);
     }
     return { spec, name };
   });
@@ -175,4 +175,19 @@ function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight>): Mode
     } : null,
     layers,
   };
+}
+
+/** Every distinct weight, e.g. to release them all. */
+export function listWeights(weights: ModelWeights): Weight[] {
+  const seen = new Set<Weight>();
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== "object") return;
+    if ("dtype" in value && "shape" in value) {
+      seen.add(value as Weight);
+      return;
+    }
+    for (const v of Object.values(value)) visit(v);
+  };
+  visit(weights);
+  return [...seen];
 }

@@ -1,0 +1,41 @@
+/** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
+import { existsSync, statSync } from "node:fs";
+import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
+import type { Backend } from "../backends/ops.js";
+import { BadPathError } from "../errors.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import { GemmaDecoder } from "../model/decoder.js";
+import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import { Model, type SessionLimits } from "./model.js";
+
+export interface LoadModelOptions extends SessionLimits {
+  /** A backend name ("reference", …) or an instance. */
+  readonly backend?: string | Backend;
+  readonly onProgress?: (progress: LoadProgress) => void;
+}
+
+export const DEFAULT_PREFILL_CHUNK = 512;
+
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
+  if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
+  if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
+  const { config } = readHfConfig(dir);
+  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
+  const checkpoint = SafetensorsCheckpoint.open(dir);
+  try {
+    const layout = describeLayout(config, checkpoint);
+    const weights = loadModelWeights(config, checkpoint, backend, options.onProgress);
+    const decoder = new GemmaDecoder(config, weights, backend);
+    const limits = {
+      maxContext: options.maxContext ?? config.maxPositions,
+      prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
+    };
+    const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
+    return new Model(decoder, info, limits, () => {
+      for (const w of listWeights(weights)) backend.release(w);
+    });
+  } finally {
+    checkpoint.close();
+  }
+}

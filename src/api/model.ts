@@ -1,0 +1,105 @@
+/**
+ * `Model`: a loaded checkpoint on a backend, with the operations front ends use. Every front end (CLI,
+ * server, web page, evaluation) goes through this class and the engine behind it.
+ */
+import type { Backend } from "../backends/ops.js";
+import { BadRequestError } from "../errors.js";
+import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
+import { Session } from "../engine/session.js";
+import type { GemmaDecoder } from "../model/decoder.js";
+import type { ModelConfig } from "../model/model-config.js";
+
+export interface ModelInfo {
+  /** Where the model was loaded from. */
+  readonly source: string;
+  /** Bytes of the checkpoint files. */
+  readonly fileBytes: number;
+  /** Tensors in the checkpoint that the text decoder does not run (vision/audio towers). */
+  readonly skippedTensors: readonly string[];
+}
+
+export interface SessionLimits {
+  /** Most tokens a sequence may hold (default: the model's max_position_embeddings). */
+  readonly maxContext?: number;
+  /** Most tokens per prefill step (default 512). */
+  readonly prefillChunk?: number;
+}
+
+export class Model {
+  private disposed = false;
+
+  constructor(
+    private readonly decoder: GemmaDecoder,
+    readonly info: ModelInfo,
+    private readonly limits: Required<SessionLimits>,
+    private readonly onDispose: () => void,
+  ) {}
+
+  get config(): ModelConfig {
+    return this.decoder.config;
+  }
+
+  get backend(): Backend {
+    return this.decoder.backend;
+  }
+
+  /** A fresh sequence with its own KV cache. Dispose it when done. */
+  createSession(limits: SessionLimits = {}): Session {
+    this.assertLive();
+    const maxContext = limits.maxContext ?? this.limits.maxContext;
+    if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
+    const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
+    return new Session(this.decoder, { maxContext, prefillChunk });
+  }
+
+  /** Logits of every position of `ids` in one causal pass: Float32Array [T × V], row-major. */
+  async logits(ids: ArrayLike<number>): Promise<Float32Array> {
+    const prompt = toIds(ids);
+    const session = this.createSession({ maxContext: Math.max(prompt.length, 1) });
+    try {
+      return await session.prefill(prompt, "all");
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /** Streams new tokens after `ids`. The stop token, when reached, is the last one yielded. */
+  async *stream(ids: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken> {
+    const prompt = toIds(ids);
+    const session = this.createSession(options.maxNewTokens !== undefined
+      ? { maxContext: Math.min(this.limits.maxContext, prompt.length + options.maxNewTokens) }
+      : {});
+    try {
+      yield* generateTokens(session, prompt, this.config.eosTokenIds, options);
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /** New token ids after `ids` (including the stop token if one ended generation). */
+  async generate(ids: ArrayLike<number>, options: GenerateOptions = {}): Promise<Int32Array> {
+    const out: number[] = [];
+    for await (const token of this.stream(ids, options)) out.push(token.id);
+    return Int32Array.from(out);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.onDispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error("model was disposed");
+  }
+}
+
+function toIds(ids: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new BadRequestError(`token id ${id} is not a non-negative integer`, "prompt");
+    out[i] = id;
+  }
+  return out;
+}

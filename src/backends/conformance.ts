@@ -1,0 +1,260 @@
+/**
+ * The shared differential suite every backend runs (style habit 7): each op against the reference backend
+ * on seeded random inputs with ragged shapes, and the whole decoder against the transformers fixtures.
+ * A backend's test file calls `runBackendConformance(...)`; skips carry their reason in code.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fromFloat32 } from "../formats/dtype.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import { GemmaDecoder } from "../model/decoder.js";
+import { loadModelWeights } from "../model/model-weights.js";
+import { Session } from "../engine/session.js";
+import { SeededRandom } from "../engine/rng.js";
+import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
+import type { Backend, HostWeight, Tensor, WeightDtype } from "./ops.js";
+import { ReferenceBackend } from "./reference/reference-backend.js";
+import { join } from "node:path";
+
+export interface ConformanceOptions {
+  /** Max |Δ| allowed against the reference (ops) and against transformers (fixtures). */
+  readonly opTolerance: number;
+  readonly fixtureTolerance: number;
+  /** Weight dtypes the backend supports (default all three). */
+  readonly weightDtypes?: readonly WeightDtype[];
+}
+
+export function runBackendConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
+  describe(`${label}: ops match the reference backend`, () => runOpSuite(makeBackend, options));
+  describe(`${label}: decoder matches transformers on every fixture`, () => runFixtureSuite(makeBackend, options.fixtureTolerance));
+}
+
+function randomValues(rng: SeededRandom, n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rng.nextFloat() * 2 - 1) * scale;
+  return out;
+}
+
+function hostWeight(dtype: WeightDtype, shape: number[], values: Float32Array): HostWeight {
+  return { dtype, shape, data: fromFloat32(dtype, values) };
+}
+
+async function compare(name: string, backend: Backend, reference: ReferenceBackend, make: (b: Backend) => Tensor, tolerance: number): Promise<void> {
+  const expectedTensor = make(reference);
+  const actualTensor = make(backend);
+  assert.deepEqual([...actualTensor.shape], [...expectedTensor.shape], `${name}: shape`);
+  const expected = reference.readSync(expectedTensor);
+  const actual = await backend.read(actualTensor);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  const diff = maxAbsDiff(actual, expected);
+  assert.ok(diff <= tolerance * scale, `${name}: max |Δ| ${diff.toExponential(2)} > ${tolerance} × ${scale.toFixed(2)}`);
+}
+
+function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
+  const dtypes = options.weightDtypes ?? ["f32", "f16", "bf16"];
+  const tol = options.opTolerance;
+  const ref = new ReferenceBackend();
+  const rng = new SeededRandom(1234);
+  // Sizes on both sides of typical vector and tile widths, and odd head counts.
+  const sizes = [1, 3, 31, 32, 33, 64, 65, 100];
+
+  it("matmul and embed, every weight dtype, ragged shapes", async () => {
+    const backend = await makeBackend();
+    for (const dtype of dtypes) {
+      for (const T of [1, 2, 7]) {
+        for (const inDim of [1, 31, 32, 33, 96]) {
+          const outDim = sizes[rng.nextUint32() % sizes.length]!;
+          const w = hostWeight(dtype, [outDim, inDim], randomValues(rng, outDim * inDim));
+          const x = randomValues(rng, T * inDim);
+          await compare(`matmul ${dtype} [${T},${inDim}]x[${outDim},${inDim}]`, backend, ref, (b) => b.matmul(b.fromHost(x, [T, inDim]), b.uploadWeight(w)), tol);
+          const ids = Int32Array.from({ length: T }, () => rng.nextUint32() % outDim);
+          await compare(`embed ${dtype}`, backend, ref, (b) => b.embed(b.uploadWeight(w), ids, 3.7), tol);
+        }
+      }
+    }
+  });
+
+  it("rmsNorm in all three forms, rope, activations, elementwise ops, slices", async () => {
+    const backend = await makeBackend();
+    for (const dim of [1, 16, 31, 64, 65]) {
+      const T = 1 + (rng.nextUint32() % 5);
+      const groups = 1 + (rng.nextUint32() % 3);
+      const x = randomValues(rng, T * groups * dim, 3);
+      const shape = [T, groups * dim];
+      for (const form of ["one-plus", "scale", "none"] as const) {
+        for (const dtype of dtypes) {
+          const w = form === "none" ? null : hostWeight(dtype, [dim], randomValues(rng, dim));
+          await compare(`rmsNorm ${form} ${dtype} dim ${dim}`, backend, ref, (b) => b.rmsNorm(b.fromHost(x, shape), w && b.uploadWeight(w), form, 1e-6, dim), tol);
+        }
+      }
+    }
+    for (const headDim of [2, 16, 32, 64]) {
+      const T = 5;
+      const heads = 3;
+      const x = randomValues(rng, T * heads * headDim);
+      const positions = Int32Array.from([0, 1, 7, 100, 4099]);
+      const inv = Float32Array.from({ length: headDim / 2 }, (_, j) => (j % 3 === 2 ? 0 : Math.fround(10000 ** (-2 * j / headDim))));
+      await compare(`rope d ${headDim}`, backend, ref, (b) => b.rope(b.fromHost(x, [T, heads * headDim]), positions, inv, headDim), tol);
+    }
+    const n = 3 * 33;
+    const a = randomValues(rng, n, 4);
+    const c = randomValues(rng, n, 4);
+    const shape = [3, 33];
+    const scalar = hostWeight("f32", [1], Float32Array.of(0.37));
+    await compare("gelu_tanh gate", backend, ref, (b) => b.gatedActivation(b.fromHost(a, shape), b.fromHost(c, shape), "gelu_tanh"), tol);
+    await compare("gelu_exact gate", backend, ref, (b) => b.gatedActivation(b.fromHost(a, shape), b.fromHost(c, shape), "gelu_exact"), tol);
+    await compare("add", backend, ref, (b) => b.add(b.fromHost(a, shape), b.fromHost(c, shape)), tol);
+    await compare("mul", backend, ref, (b) => b.mul(b.fromHost(a, shape), b.fromHost(c, shape)), tol);
+    await compare("scale", backend, ref, (b) => b.scale(b.fromHost(a, shape), 0.125), tol);
+    await compare("scaleByWeight", backend, ref, (b) => b.scaleByWeight(b.fromHost(a, shape), b.uploadWeight(scalar)), tol);
+    await compare("softcap", backend, ref, (b) => b.softcap(b.fromHost(a, shape), 3), tol);
+    await compare("sliceRows", backend, ref, (b) => b.sliceRows(b.fromHost(a, shape), 1, 2), tol);
+    await compare("concatRows", backend, ref, (b) => b.concatRows([b.fromHost(a, shape), b.fromHost(c.subarray(0, 33), [1, 33]), b.fromHost(a, shape)]), tol);
+    await compare("sliceColumns", backend, ref, (b) => b.sliceColumns(b.fromHost(a, shape), 5, 17), tol);
+  });
+
+  it("attention over KV stores: sliding and full, GQA/MQA, softcap, ragged head dims, ring wrap", async () => {
+    const backend = await makeBackend();
+    const cases = [
+      { numHeads: 4, numKvHeads: 1, headDim: 16, window: null, softcap: null },
+      { numHeads: 4, numKvHeads: 2, headDim: 33, window: 5, softcap: 50 },
+      { numHeads: 3, numKvHeads: 3, headDim: 64, window: 3, softcap: null },
+      { numHeads: 8, numKvHeads: 2, headDim: 32, window: null, softcap: 10 },
+    ];
+    for (const c of cases) {
+      const capacity = c.window === null ? 40 : c.window - 1 + 4;
+      const params = { ...c, scale: 0.3 };
+      const stores = [ref, backend].map((b) => b.createKvStore(c.numKvHeads, c.headDim, capacity));
+      // Feed 11 tokens in chunks of 1, 4, 2, 4: the sliding ring wraps.
+      let pos = 0;
+      for (const chunk of [1, 4, 2, 4]) {
+        const positions = Int32Array.from({ length: chunk }, (_, i) => pos + i);
+        const slots = positions.map((p) => p % capacity);
+        const k = randomValues(rng, chunk * c.numKvHeads * c.headDim);
+        const v = randomValues(rng, chunk * c.numKvHeads * c.headDim);
+        const q = randomValues(rng, chunk * c.numHeads * c.headDim);
+        const kvShape = [chunk, c.numKvHeads * c.headDim];
+        [ref, backend].forEach((b, i) => b.writeKv(stores[i]!, b.fromHost(k, kvShape), b.fromHost(v, kvShape), slots, positions));
+        let call = 0;
+        await compare(`attention ${JSON.stringify(c)} at ${pos}`, backend, ref, (b) => b.attention(b.fromHost(q, [chunk, c.numHeads * c.headDim]), stores[call++]!, positions, params), tol);
+        pos += chunk;
+      }
+    }
+  });
+
+  it("mixture of experts routing and expert MLPs", async () => {
+    const backend = await makeBackend();
+    for (const dtype of dtypes) {
+      const E = 8, H = 33, Im = 17, T = 3, topK = 2;
+      const gateUp = hostWeight(dtype, [E, 2 * Im, H], randomValues(rng, E * 2 * Im * H, 0.3));
+      const down = hostWeight(dtype, [E, H, Im], randomValues(rng, E * H * Im, 0.3));
+      const perExpert = hostWeight(dtype, [E], randomValues(rng, E));
+      const x = randomValues(rng, T * H);
+      const logits = randomValues(rng, T * E, 3);
+      await compare(`moe ${dtype}`, backend, ref, (b) => b.moe(b.fromHost(x, [T, H]), b.fromHost(logits, [T, E]), b.uploadWeight(perExpert), b.uploadWeight(gateUp), b.uploadWeight(down), { topK, activation: "gelu_tanh" }), tol);
+    }
+  });
+}
+
+async function loadFixture(name: string, backend: Backend): Promise<GemmaDecoder> {
+  const dir = join(HF_FIXTURES, name);
+  const { config } = readHfConfig(dir);
+  const checkpoint = SafetensorsCheckpoint.open(dir);
+  try {
+    return new GemmaDecoder(config, loadModelWeights(config, checkpoint, backend), backend);
+  } finally {
+    checkpoint.close();
+  }
+}
+
+function runFixtureSuite(makeBackend: () => Promise<Backend> | Backend, tolerance: number): void {
+  for (const name of hfFixtureNames()) {
+    it(`${name}: full-pass logits and hidden states, greedy generation through the KV cache, incremental and chunked prefill`, async () => {
+      const backend = await makeBackend();
+      const decoder = await loadFixture(name, backend);
+      const ref = readHfReference(name);
+      const V = decoder.config.vocabSize;
+      const newSession = (maxChunk: number): Session => new Session(decoder, { maxContext: 128, prefillChunk: maxChunk });
+
+      // 1. Full pass (one chunk) over each input sequence; hidden states of sequence 0.
+      for (let b = 0; b < ref.inputIds.length; b++) {
+        const hiddenReads: Promise<Float32Array>[] = [];
+        const session = newSession(ref.inputIds[b]!.length);
+        const out = decoder.forward(ref.inputIds[b]!, session.cache, {
+          logits: "all",
+          ...(b === 0 ? { onHiddenState: (i: number, t: Tensor) => { hiddenReads[i] = backend.read(t); } } : {}),
+        });
+        const logits = await backend.read(out);
+        const hidden = await Promise.all(hiddenReads);
+        const d = maxAbsDiff(logits, ref.logits[b]!);
+        assert.ok(d <= tolerance, `${name} seq ${b}: max |Δlogit| ${d.toExponential(2)} > ${tolerance}`);
+        if (b === 0) {
+          assert.equal(hidden.length, ref.hiddenStates.length, "number of hidden states");
+          ref.hiddenStates.forEach((expected, i) => {
+            const dh = maxAbsDiff(hidden[i]!, expected);
+            assert.ok(dh <= tolerance, `${name} hidden_states.${i}: max |Δ| ${dh.toExponential(2)} > ${tolerance}`);
+          });
+        }
+        session.dispose();
+      }
+
+      for (let b = 0; b < ref.prompt.length; b++) {
+        const prompt = ref.prompt[b]!;
+        const output = ref.output[b]!;
+        // 2. Greedy decoding through the cache reproduces transformers' tokens exactly.
+        const session = newSession(prompt.length);
+        let logits = await session.prefill(prompt);
+        const generated: number[] = [];
+        for (let i = prompt.length; i < output.length; i++) {
+          const token = argmaxRow(logits, 0, V);
+          generated.push(token);
+          if (i + 1 < output.length) logits = await session.step(token);
+        }
+        session.dispose();
+        assert.deepEqual(generated, Array.from(output.subarray(prompt.length)), `${name} seq ${b}: greedy tokens`);
+
+        // 3. generate.logits, computed incrementally (prefill the prompt, then one token at a time)...
+        const incremental = newSession(prompt.length);
+        const rows: Float32Array[] = [await incremental.prefill(prompt, "all")];
+        for (let i = prompt.length; i < output.length; i++) rows.push(await incremental.step(output[i]!));
+        incremental.dispose();
+        const all = new Float32Array(output.length * V);
+        let offset = 0;
+        for (const r of rows) { all.set(r, offset); offset += r.length; }
+        const di = maxAbsDiff(all, ref.generateLogits[b]!);
+        assert.ok(di <= tolerance, `${name} seq ${b} incremental: max |Δlogit| ${di.toExponential(2)}`);
+        // ...and with the whole sequence prefilled in chunks of 1, 3 and 7.
+        for (const chunk of [1, 3, 7]) {
+          const chunked = newSession(chunk);
+          const values = await chunked.prefill(output, "all");
+          chunked.dispose();
+          const dc = maxAbsDiff(values, ref.generateLogits[b]!);
+          assert.ok(dc <= tolerance, `${name} seq ${b} chunks of ${chunk}: max |Δlogit| ${dc.toExponential(2)}`);
+        }
+      }
+
+      // 4. Continuous batching: both sequences in one forward pass at different lengths and positions
+      //    (prompts of 10 and 7 tokens), then decoded together until each is done; each gets its own logits.
+      const caches = ref.output.map(() => newSession(16));
+      const lengths = ref.output.map((o) => o.length);
+      const got = ref.output.map((o) => new Float32Array(o.length * V));
+      const feed = async (steps: { b: number; from: number; to: number }[]): Promise<void> => {
+        const outs = decoder.forwardBatch(steps.map(({ b, from, to }) => ({ ids: ref.output[b]!.subarray(from, to), cache: caches[b]!.cache, logits: "all" as const })));
+        for (let i = 0; i < steps.length; i++) got[steps[i]!.b]!.set(await backend.read(outs[i]!), steps[i]!.from * V);
+      };
+      const next = [10, 7];
+      await feed([{ b: 0, from: 0, to: 10 }, { b: 1, from: 0, to: 7 }]);
+      while (next.some((n, b) => n < lengths[b]!)) {
+        const steps = [0, 1].filter((b) => next[b]! < lengths[b]!).map((b) => ({ b, from: next[b]!, to: next[b]! + 1 }));
+        await feed(steps);
+        for (const step of steps) next[step.b]!++;
+      }
+      for (let b = 0; b < 2; b++) {
+        const db = maxAbsDiff(got[b]!, ref.generateLogits[b]!);
+        assert.ok(db <= tolerance, `${name} batched seq ${b}: max |Δlogit| ${db.toExponential(2)}`);
+      }
+      caches.forEach((c) => c.dispose());
+    });
+  }
+}

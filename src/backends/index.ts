@@ -1,0 +1,4 @@
+/** `gemma4/backends`: the op interface and the backends that implement it. */
+export type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight, WeightDtype } from "./ops.js";
+export { ReferenceBackend } from "./reference/reference-backend.js";
+export { BACKEND_NAMES, DEFAULT_BACKEND, createBackend, type BackendName } from "./create-backend.js";

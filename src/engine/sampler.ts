@@ -1,0 +1,179 @@
+/**
+ * Turns one row of logits into a token: greedy argmax, or sampling after temperature, top-k, top-p and
+ * min-p (applied in that order, as transformers' generate does). Seeded: the same seed and logits give the
+ * same tokens.
+ */
+import { BadRequestError } from "../errors.js";
+import { SeededRandom, randomSeed } from "./rng.js";
+
+export interface SamplingOptions {
+  /** Argmax decoding (the default when temperature is 0 or unset). */
+  readonly greedy?: boolean;
+  readonly temperature?: number;
+  /** Keep the k most likely tokens (0 = off). */
+  readonly topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches p (1 = off). */
+  readonly topP?: number;
+  /** Drop tokens less likely than minP × the most likely one's probability (0 = off). */
+  readonly minP?: number;
+  readonly seed?: number;
+}
+
+export interface SampledToken {
+  readonly id: number;
+  /** Log-probability of the token under the full (unfiltered, temperature 1) distribution. */
+  readonly logprob: number;
+}
+
+export function validateSampling(o: SamplingOptions): void {
+  const check = (ok: boolean, field: string, why: string): void => {
+    if (!ok) throw new BadRequestError(`${field} ${why}`, field);
+  };
+  if (o.temperature !== undefined) check(Number.isFinite(o.temperature) && o.temperature >= 0, "temperature", `must be ≥ 0, not ${o.temperature}`);
+  if (o.topK !== undefined) check(Number.isInteger(o.topK) && o.topK >= 0, "top_k", `must be an integer ≥ 0, not ${o.topK}`);
+  if (o.topP !== undefined) check(o.topP > 0 && o.topP <= 1, "top_p", `must be in (0, 1], not ${o.topP}`);
+  if (o.minP !== undefined) check(o.minP >= 0 && o.minP <= 1, "min_p", `must be in [0, 1], not ${o.minP}`);
+  if (o.seed !== undefined) check(Number.isSafeInteger(o.seed), "seed", `must be an integer, not ${o.seed}`);
+}
+
+export class Sampler {
+  private readonly rng: SeededRandom;
+  readonly greedy: boolean;
+
+  constructor(readonly options: SamplingOptions = {}) {
+    validateSampling(options);
+    this.greedy = options.greedy === true || !options.temperature;
+    this.rng = new SeededRandom(options.seed ?? randomSeed());
+  }
+
+  /** Picks a token from `logits` (one row, length V). `logits` is not modified. */
+  sample(logits: Float32Array): SampledToken {
+    const V = logits.length;
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
+    const logSumExp = logSumExpOf(logits, logits[best]!);
+    if (this.greedy) return { id: best, logprob: logits[best]! - logSumExp };
+    const chosen = this.draw(logits, best);
+    return { id: chosen, logprob: logits[chosen]! - logSumExp };
+  }
+
+  private draw(logits: Float32Array, best: number): number {
+    const V = logits.length;
+    const { temperature = 1, topK = 0, topP = 1, minP = 0 } = this.options;
+    const maxScaled = logits[best]! / temperature;
+    const weight = (i: number): number => Math.exp(logits[i]! / temperature - maxScaled);
+    // min-p keeps tokens whose probability is at least minP × the top token's (whose weight is 1).
+    const minWeight = minP;
+
+    if ((topK === 0 || topK >= V) && topP >= 1) {
+      // No ranking needed: one pass over the vocabulary.
+      let total = 0;
+      for (let i = 0; i < V; i++) { const w = weight(i); if (w >= minWeight) total += w; }
+      let r = this.rng.nextFloat() * total;
+      for (let i = 0; i < V; i++) {
+        const w = weight(i);
+        if (w < minWeight) continue;
+        r -= w;
+        if (r < 0) return i;
+      }
+      return best;
+    }
+
+    // Candidates, most likely first: the top k, or (top-p alone) just enough to cover the nucleus.
+    let candidates: Int32Array;
+    let total: number;
+    if (topK > 0 && topK < V) {
+      candidates = topIndices(logits, topK);
+      total = 0;
+      for (const i of candidates) total += weight(i);
+    } else {
+      total = 0;
+      for (let i = 0; i < V; i++) total += weight(i);
+      const needed = topP * total;
+      candidates = topIndices(logits, V, (sorted) => {
+        let mass = 0;
+        for (const i of sorted) mass += weight(i);
+        return mass >= needed;
+      });
+    }
+    const probs = Float64Array.from(candidates, weight);
+    let count = candidates.length;
+    if (topP < 1) {
+      // The smallest prefix whose mass reaches p (always at least one token).
+      let mass = 0;
+      let keep = 0;
+      while (keep < count && mass < topP * total) mass += probs[keep++]!;
+      count = Math.max(1, keep);
+    }
+    if (minP > 0) {
+      let keep = 1;
+      while (keep < count && probs[keep]! >= minWeight * probs[0]!) keep++;
+      count = keep;
+    }
+    let kept = 0;
+    for (let i = 0; i < count; i++) kept += probs[i]!;
+    let r = this.rng.nextFloat() * kept;
+    for (let i = 0; i < count; i++) {
+      r -= probs[i]!;
+      if (r < 0) return candidates[i]!;
+    }
+    return candidates[count - 1]!;
+  }
+}
+
+function logSumExpOf(logits: Float32Array, max: number): number {
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  return max + Math.log(sum);
+}
+
+/**
+ * Indices of the `limit` largest logits, in descending order (ties: lower index first). With `enough`, stops
+ * growing early once a prefix satisfies it (top-p needs only as many candidates as its nucleus), by
+ * doubling a partial selection instead of sorting the whole vocabulary.
+ */
+export function topIndices(logits: Float32Array, limit: number, enough?: (sorted: Int32Array) => boolean): Int32Array {
+  const V = logits.length;
+  let k = Math.min(limit, enough ? 64 : limit);
+  for (;;) {
+    const sorted = partialSort(logits, k);
+    if (k >= limit || !enough || enough(sorted)) return sorted;
+    k = Math.min(limit, k * 4, V);
+  }
+}
+
+function partialSort(logits: Float32Array, k: number): Int32Array {
+  const V = logits.length;
+  if (k >= V / 4) {
+    const all = Int32Array.from({ length: V }, (_, i) => i);
+    all.sort((a, b) => logits[b]! - logits[a]! || a - b);
+    return all.slice(0, k);
+  }
+  // Threshold: the k-th largest value, by selecting on a copy.
+  const values = Float32Array.from(logits);
+  const kth = quickselectDescending(values, k - 1);
+  const picked: number[] = [];
+  for (let i = 0; i < V; i++) if (logits[i]! > kth) picked.push(i);
+  for (let i = 0; i < V && picked.length < k; i++) if (logits[i]! === kth) picked.push(i);
+  picked.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  return Int32Array.from(picked.slice(0, k));
+}
+
+function quickselectDescending(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) { const t = a[i]!; a[i] = a[j]!; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}

@@ -1,0 +1,69 @@
+/**
+ * One sequence being processed: its KV cache and position. Prompts are prefilled in chunks of at most
+ * `prefillChunk` tokens, so a sliding layer's cache stays bounded by its window plus one chunk however long
+ * the prompt, and a long prompt cannot monopolise a shared backend for one huge step.
+ */
+import type { Backend } from "../backends/ops.js";
+import { BadRequestError } from "../errors.js";
+import type { GemmaDecoder } from "../model/decoder.js";
+import { KvCache } from "../model/kv-cache.js";
+
+export interface SessionOptions {
+  /** Most tokens the sequence may hold. */
+  readonly maxContext: number;
+  /** Most tokens per forward call while prefilling. */
+  readonly prefillChunk: number;
+}
+
+export class Session {
+  readonly cache: KvCache;
+  private readonly backend: Backend;
+
+  constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions) {
+    this.backend = decoder.backend;
+    this.cache = new KvCache(decoder.backend, decoder.config, { maxContext: options.maxContext, maxChunk: options.prefillChunk });
+  }
+
+  /** Tokens processed so far. */
+  get length(): number {
+    return this.cache.length;
+  }
+
+  /** Runs `ids` through the model; returns the logits of the last token [V], or of every token [T·V]. */
+  async prefill(ids: Int32Array, want: "last" | "all" = "last"): Promise<Float32Array> {
+    if (ids.length === 0) throw new BadRequestError("prompt is empty: at least one token is needed", "prompt");
+    const V = this.decoder.config.vocabSize;
+    for (const id of ids) {
+      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new BadRequestError(`token id ${id} is outside the vocabulary (0..${V - 1})`, "prompt");
+    }
+    if (this.cache.length + ids.length > this.options.maxContext) {
+      throw new BadRequestError(`${this.cache.length + ids.length} tokens exceed the context of ${this.options.maxContext}`, "prompt");
+    }
+    const all = want === "all" ? new Float32Array(ids.length * V) : null;
+    let last: Float32Array | null = null;
+    for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
+      const isLast = start + chunk.length === ids.length;
+      const logitsWanted = all ? "all" : isLast ? "last" : "none";
+      const out = this.decoder.forward(chunk, this.cache, { logits: logitsWanted });
+      if (logitsWanted === "none") {
+        this.backend.release(out);
+        continue;
+      }
+      const values = await this.backend.read(out);
+      this.backend.release(out);
+      if (all) all.set(values, start * V);
+      else last = values;
+    }
+    return all ?? last!;
+  }
+
+  /** Feeds one token; returns the next token's logits [V]. */
+  step(id: number): Promise<Float32Array> {
+    return this.prefill(Int32Array.of(id), "last");
+  }
+
+  dispose(): void {
+    this.cache.dispose();
+  }
+}
