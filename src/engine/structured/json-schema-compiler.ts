@@ -9,7 +9,9 @@
  * What the model may write (every such output validates against the schema):
  * - Object properties appear in the order the schema lists them; optional ones may be left out; only
  *   listed properties are written (additionalProperties true allows more, but none are generated).
- *   An object schema with no properties (and additionalProperties not false) accepts any object.
+ *   An object schema with no properties (and additionalProperties not false) accepts any object. A
+ *   schema without "type" but with object (array) keywords is taken as an object (array); without
+ *   either, as any JSON value.
  * - enum/const strings and numbers are written in canonical JSON.stringify form (`1`, not `1.0`).
  * - Whitespace and number limits: see json-fragments.ts.
  */
@@ -73,6 +75,7 @@ export function compileJsonObjectGrammar(options: JsonGrammarOptions = {}): Json
 class SchemaCompiler {
   private readonly rules: (GrammarRule | null)[] = [buildStringRule()];
   private readonly ruleMemo = new Map<object, Map<string, number>>();
+  private readonly typedCopies = new WeakMap<object, Schema>();
   private anyObject = -1;
   private anyArray = -1;
   /** $ref targets being inlined into the rule under construction: a repeat is left recursion. */
@@ -122,6 +125,19 @@ class SchemaCompiler {
     if ("$ref" in schema) return this.emitRef(nfa, from, schema, path);
     if ("anyOf" in schema) return this.emitAnyOf(nfa, from, schema, path);
     const types = this.typesOf(schema, path);
+    if (!("type" in schema)) {
+      // No type: keywords of one kind say which (any other value would satisfy them vacuously, but an
+      // object/array with arbitrary content might not).
+      const object = Object.keys(schema).some((k) => OBJECT_KEYWORDS.includes(k));
+      const array = Object.keys(schema).some((k) => ARRAY_KEYWORDS.includes(k));
+      if (object && array) fail(path, "mixes object and array keywords without a \"type\"");
+      if (object || array) {
+        // One typed copy per schema object, so rules memoized by object identity still find it.
+        let typed = this.typedCopies.get(schema);
+        if (!typed) this.typedCopies.set(schema, (typed = { ...schema, type: object ? "object" : "array" }));
+        return this.emit(nfa, from, typed, path);
+      }
+    }
     if ("enum" in schema || "const" in schema) {
       const end = nfa.newState();
       for (const value of this.literalValues(schema, types, path)) nfa.epsilon(this.emitConst(nfa, from, value), end);

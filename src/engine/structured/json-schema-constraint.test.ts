@@ -78,6 +78,16 @@ describe("JsonSchemaConstraint: objects", () => {
     assert.ok(accepts({ type: "object", properties: { a: { type: "null" } }, additionalProperties: false }, "{}"));
     assert.ok(!accepts(person, "{}"));
   });
+  it("takes a schema with object (array) keywords but no type as an object (array)", () => {
+    const schema = { properties: { a: { type: "integer" } }, required: ["a"], additionalProperties: false };
+    assert.ok(accepts(schema, '{"a":1}'));
+    assert.ok(!isPrefix(schema, "1"));
+    assert.ok(!isPrefix(schema, '{"b"'));
+    assert.ok(accepts({ items: { type: "null" }, maxItems: 1 }, "[null]"));
+    assert.ok(!isPrefix({ items: { type: "null" }, maxItems: 1 }, '"'));
+    const recursive = { $defs: { n: { properties: { k: { items: { $ref: "#/$defs/n" } } }, required: ["k"], additionalProperties: false } }, $ref: "#/$defs/n" };
+    assert.ok(accepts(recursive, '{"k":[{"k":[]}]}'));
+  });
   it("treats an object schema without properties as any object", () => {
     assert.ok(accepts({ type: "object" }, '{"k":[1,{"z":null}],"q":"s"}'));
   });

@@ -30,7 +30,8 @@ function runtimeFor(grammar: JsonGrammar, trie: TokenTrie): MaskComputer {
 export class JsonSchemaConstraint {
   private state: MatcherState;
   private finished = false;
-  private finishing = false;
+  /** Most tokens (end-of-sequence included) still allowed, or null for no limit. */
+  private budget: number | null = null;
 
   private constructor(private readonly computer: MaskComputer) {
     this.state = computer.matcher.initial;
@@ -52,10 +53,16 @@ export class JsonSchemaConstraint {
     return this.computer.trie.vocabSize;
   }
 
-  /** The current mask (cached per matcher state; do not mutate its arrays). */
+  /**
+   * The current mask (cached per matcher state; do not mutate its arrays). Under a token budget, only
+   * tokens after which the document can still be completed in time: at most (budget - 2) bytes to go,
+   * since each byte has a byte-fallback token and end-of-sequence needs one. If the budget is already
+   * too small for that, only tokens that bring the document closer to complete.
+   */
   currentMask(): TokenMask {
     if (this.finished) throw new Error("JsonSchemaConstraint: generation already finished");
-    return this.finishing ? this.computer.finishMask(this.state) : this.computer.mask(this.state);
+    const d = this.state.distance;
+    return this.computer.mask(this.state, this.budget === null ? Infinity : Math.max(this.budget - 2, d - 1));
   }
 
   /** A fresh bitset over the vocabulary: bit (id & 31) of word (id >>> 5) is set where id is allowed. */
@@ -87,12 +94,13 @@ export class JsonSchemaConstraint {
     if (trie.eosIds.includes(tokenId)) {
       if (this.state.distance !== 0) throw new Error(`JsonSchemaConstraint: end of sequence before the document is complete`);
       this.finished = true;
-      return;
+    } else {
+      const bytes = trie.tokenBytes[tokenId];
+      const next = bytes ? this.computer.matcher.walk(this.state, bytes) : null;
+      if (!next) throw new Error(`JsonSchemaConstraint: token ${tokenId} is not allowed here`);
+      this.state = next;
     }
-    const bytes = trie.tokenBytes[tokenId];
-    const next = bytes ? this.computer.matcher.walk(this.state, bytes) : null;
-    if (!next) throw new Error(`JsonSchemaConstraint: token ${tokenId} is not allowed here`);
-    this.state = next;
+    if (this.budget !== null) this.budget--;
   }
 
   /** Whether the document is complete (end-of-sequence allowed now). */
@@ -111,24 +119,40 @@ export class JsonSchemaConstraint {
   }
 
   /**
-   * From now on allow only tokens along a shortest completion, so the document ends within
-   * bytesToComplete() tokens (plus end-of-sequence). For a generation about to hit its token limit.
+   * Limits the rest of the generation to `tokens` tokens, end-of-sequence included (null: no limit); each
+   * accepted token uses one. Masks then only offer tokens that leave the document completable in time,
+   * so a generation that stops at its token limit still ends in a complete document whenever
+   * bytesToComplete() + 1 ≤ `tokens` when this is set.
    */
-  forceCompletion(on = true): void {
-    this.finishing = on;
+  setTokenBudget(tokens: number | null): void {
+    this.budget = tokens;
+  }
+
+  /** The token budget left (null: none). */
+  tokenBudget(): number | null {
+    return this.budget;
+  }
+
+  /**
+   * Finishes as soon as possible: every token from now on must bring the document closer to complete,
+   * so it ends within bytesToComplete() tokens plus end-of-sequence.
+   */
+  forceCompletion(): void {
+    const tight = this.state.distance + 1;
+    this.budget = this.budget === null ? tight : Math.min(this.budget, tight);
   }
 
   clone(): JsonSchemaConstraint {
     const copy = new JsonSchemaConstraint(this.computer);
     copy.state = this.state;
     copy.finished = this.finished;
-    copy.finishing = this.finishing;
+    copy.budget = this.budget;
     return copy;
   }
 
   reset(): void {
     this.state = this.computer.matcher.initial;
     this.finished = false;
-    this.finishing = false;
+    this.budget = null;
   }
 }

@@ -3,8 +3,8 @@
  * plus the list of ids when there are few, so applying a sparse mask to logits touches few entries.
  */
 
-/** Below this many allowed tokens a mask also keeps the id list. */
-const SPARSE_LIMIT = 4096;
+/** Up to this many allowed tokens a mask also keeps the id list. */
+export const SPARSE_LIMIT = 4096;
 
 export class TokenMask {
   private constructor(
@@ -12,9 +12,11 @@ export class TokenMask {
     readonly vocabSize: number,
     readonly count: number,
     readonly ids: Int32Array | null,
+    /** The most bytes any allowed token leaves to complete the document (-Infinity: none allowed). */
+    readonly maxDistanceAfter: number,
   ) {}
 
-  static fromBits(bits: Uint32Array, vocabSize: number): TokenMask {
+  static fromBits(bits: Uint32Array, vocabSize: number, maxDistanceAfter: number): TokenMask {
     let count = 0;
     for (let w = 0; w < bits.length; w++) {
       let x = bits[w];
@@ -35,7 +37,7 @@ export class TokenMask {
         }
       }
     }
-    return new TokenMask(bits, vocabSize, count, ids);
+    return new TokenMask(bits, vocabSize, count, ids, maxDistanceAfter);
   }
 
   has(id: number): boolean {
