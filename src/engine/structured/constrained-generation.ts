@@ -14,10 +14,11 @@ export interface ConstrainedGenerationHooks {
   readonly onToken: (id: number) => void;
 }
 
-export function constrainedGenerationHooks(constraint: JsonSchemaConstraint, maxNewTokens: number): ConstrainedGenerationHooks {
+/** `maxNewTokens`: the generation's token limit (omit or Infinity: none, e.g. until the context is full). */
+export function constrainedGenerationHooks(constraint: JsonSchemaConstraint, maxNewTokens = Infinity): ConstrainedGenerationHooks {
   return {
     logitsProcessor: (logits, generated) => {
-      constraint.setTokenBudget(maxNewTokens - generated.length);
+      constraint.setTokenBudget(Number.isFinite(maxNewTokens) ? maxNewTokens - generated.length : null);
       constraint.maskLogits(logits);
     },
     onToken: (id) => constraint.accept(id),

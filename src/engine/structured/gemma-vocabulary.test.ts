@@ -29,6 +29,7 @@ const tokenizerPath = createRequire(import.meta.url).resolve("@lenml/tokenizer-g
 const ajv = new Ajv({ strictTypes: false, strictTuples: false, strictNumbers: true });
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+let tokenizerJson: unknown;
 let pieces: Record<string, number>;
 let vocab: ArrayTokenByteVocabulary;
 let trie: TokenTrie;
@@ -112,6 +113,7 @@ function bruteForceMask(grammar: JsonGrammar, prefix: Uint8Array, budget: number
 describe("structured output on the Gemma 3 vocabulary", () => {
   before(() => {
     const json = JSON.parse(readFileSync(tokenizerPath, "utf8")) as { model: { vocab: Record<string, number> } };
+    tokenizerJson = json;
     pieces = json.model.vocab;
     vocab = tokenByteVocabularyFromTokenizerJson(json);
     trie = TokenTrie.build(vocab);
@@ -131,6 +133,8 @@ describe("structured output on the Gemma 3 vocabulary", () => {
     assert.equal(text(106), null, "<end_of_turn> is special");
     assert.equal(text(262144), null, "<image_soft_token> is special");
     assert.deepEqual([...vocab.eosIds], [1, 106]);
+    assert.deepEqual([...tokenByteVocabularyFromTokenizerJson(tokenizerJson, { eosTokens: ["<end_of_turn>"] }).eosIds], [106]);
+    assert.deepEqual([...tokenByteVocabularyFromTokenizerJson(tokenizerJson, { eosIds: [1, 999999] }).eosIds], [1]);
     for (let b = 0; b < 256; b++) assert.ok(pieces[`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`] !== undefined, "every byte has a token");
   });
 

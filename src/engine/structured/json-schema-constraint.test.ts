@@ -4,6 +4,7 @@ import { ArrayTokenByteVocabulary } from "./token-byte-vocabulary.js";
 import { TokenTrie } from "./token-trie.js";
 import { compileJsonObjectGrammar, compileJsonSchema, type JsonGrammarOptions } from "./json-schema-compiler.js";
 import { JsonSchemaConstraint } from "./json-schema-constraint.js";
+import { constrainedGenerationHooks } from "./constrained-generation.js";
 
 // A vocabulary of the 256 single bytes (id = byte), end-of-sequence at 256, and multi-byte tokens after it.
 const EOS = 256;
@@ -222,6 +223,15 @@ describe("JsonSchemaConstraint: whitespace, completion, tokens", () => {
     c.accept(EOS);
     assert.ok(c.isFinished());
   });
+  it("treats an end-of-sequence id as that only, even if it has text", () => {
+    const tokens = [...Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)), encoder.encode("}")];
+    const t = TokenTrie.build(new ArrayTokenByteVocabulary(tokens, [256]));
+    const c = JsonSchemaConstraint.create(compileJsonSchema({ type: "object" }), t);
+    c.accept("{".charCodeAt(0));
+    assert.ok(!c.isAllowed(256), "not offered as the text }");
+    c.accept("}".charCodeAt(0));
+    assert.ok(c.isAllowed(256));
+  });
   it("walks tokens that span several JSON elements", () => {
     const list = { type: "array", items: { type: "object", properties: { k: { type: "boolean" } }, required: ["k"], additionalProperties: false } };
     const c = JsonSchemaConstraint.create(compileJsonSchema(list), trie);
@@ -282,6 +292,30 @@ describe("JsonSchemaConstraint: whitespace, completion, tokens", () => {
     }
     assert.ok(steps <= need + 1);
     assert.deepEqual(JSON.parse('{"s":"abc' + new TextDecoder().decode(Uint8Array.from(out))), { s: "abc", n: [0, 0] });
+  });
+  it("a token budget keeps the document inside the limit (decode-loop hooks)", () => {
+    const grammar = compileJsonSchema({ type: "object", properties: { items: { type: "array", items: { type: "string" } }, n: { type: "integer" } }, required: ["items", "n"], additionalProperties: false });
+    let seed = 5;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    for (const maxNewTokens of [19, 20, 25, 40, 80]) {
+      const c = JsonSchemaConstraint.create(grammar, trie);
+      assert.ok(c.bytesToComplete() + 1 <= maxNewTokens, "the shortest document fits");
+      const hooks = constrainedGenerationHooks(c, maxNewTokens);
+      const generated: number[] = [];
+      const logits = new Float32Array(trie.vocabSize);
+      // What generateTokens does: processors, argmax of random logits, onToken; stop on eos or at the limit.
+      while (generated.length < maxNewTokens && generated.at(-1) !== EOS) {
+        for (let i = 0; i < logits.length; i++) logits[i] = random();
+        hooks.logitsProcessor(logits, generated);
+        let id = 0;
+        for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[id] as number)) id = i;
+        generated.push(id);
+        hooks.onToken(id);
+      }
+      assert.equal(generated.at(-1), EOS, `ended by end-of-sequence within ${maxNewTokens} tokens`);
+      const text = new TextDecoder().decode(Uint8Array.from(generated.slice(0, -1).flatMap((id) => [...(trie.tokenBytes[id] as Uint8Array)])));
+      assert.doesNotThrow(() => JSON.parse(text), text);
+    }
   });
   it("clone and reset keep states apart", () => {
     const c = constraint(schema);

@@ -7,7 +7,11 @@
  *   const trie = TokenTrie.build(vocab);                 // once per tokenizer (~1 s for 262k tokens)
  *   const grammar = compileJsonSchema(schema);           // once per schema (cacheable)
  *   const c = JsonSchemaConstraint.create(grammar, trie);
+ *   c.setTokenBudget(maxNewTokens);                      // optional: finish inside the token limit
  *   loop: c.maskLogits(logits); id = sample(logits); c.accept(id); stop when c.isFinished()
+ *
+ * The guarantees (some token is always allowed; a budget of bytesToComplete() + 1 suffices) assume the
+ * vocabulary has a token for every single byte, as byte-fallback vocabularies like Gemma's do.
  */
 import type { JsonGrammar } from "./json-grammar.js";
 import { compileJsonSchema } from "./json-schema-compiler.js";

@@ -31,6 +31,8 @@ const SPACE_MARKER = /\u2581/g;
 export interface TokenizerJsonVocabularyOptions {
   /** Token strings that end generation; those present in the vocabulary become `eosIds`. */
   readonly eosTokens?: readonly string[];
+  /** Or the ids directly (the decode loop's stop ids); overrides `eosTokens`. */
+  readonly eosIds?: readonly number[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -114,11 +116,12 @@ export function tokenByteVocabularyFromTokenizerJson(json: unknown, options: Tok
     tokens[id] = all.subarray(offset, offset + length);
     offset += length;
   }
-  const eosIds: number[] = [];
-  for (const name of options.eosTokens ?? ["<eos>", "<end_of_turn>"]) {
-    const i = texts.indexOf(name);
-    if (i >= 0 && ids[i] >= 0) eosIds.push(ids[i]);
-  }
+  const eosIds = options.eosIds
+    ? options.eosIds.filter((id) => id >= 0 && id < size)
+    : (options.eosTokens ?? ["<eos>", "<end_of_turn>"]).flatMap((name) => {
+        const i = texts.indexOf(name);
+        return i >= 0 && ids[i] >= 0 ? [ids[i]] : [];
+      });
   return new ArrayTokenByteVocabulary(tokens, eosIds);
 }
 

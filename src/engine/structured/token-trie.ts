@@ -34,10 +34,12 @@ export class TokenTrie {
     const tokenBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(vocab.size).fill(null);
     let totalBytes = 0;
     const ids: number[] = [];
+    const eos = new Set(vocab.eosIds);
     for (let id = 0; id < vocab.size; id++) {
       const bytes = vocab.bytesOf(id);
-      // An empty token would be allowed everywhere without making progress: never offer it.
-      if (bytes === null || bytes.length === 0) continue;
+      // An empty token would be allowed everywhere without making progress: never offer it. An
+      // end-of-sequence token is only ever that, whatever text it has.
+      if (bytes === null || bytes.length === 0 || eos.has(id)) continue;
       tokenBytes[id] = bytes;
       totalBytes += bytes.length;
       ids.push(id);
