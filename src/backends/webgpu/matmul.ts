@@ -1,0 +1,153 @@
+/**
+ * x [T, in] · wᵀ (w [out, in], stored dtype) → [T, out], and embedding lookups.
+ * T = 1 (decode): matrix-vector, one workgroup per output row, each thread dotting 16-byte groups of the
+ * row (vec4 loads) when the row length allows, then a tree reduction; bandwidth-bound by design.
+ * T > 1 (prefill): 64×64 output tiles, 4×4 per thread, weights converted to f32 as they enter shared
+ * memory. Weights split into row chunks get one dispatch per chunk, each writing its columns of y.
+ */
+import type { GpuContext } from "./gpu-context.js";
+import { FLAT_WORKGROUP, f32Bits } from "./gpu-context.js";
+import { type GpuTensor, type GpuWeight } from "./gpu-tensors.js";
+import { GROUP_WIDTH, chunkBindings, weightWgsl } from "./weight-storage.js";
+import { bindTensor, newTensor } from "./tensor-alloc.js";
+
+const MATVEC_THREADS = 256;
+
+function matvecWgsl(w: GpuWeight, vector: boolean): string {
+  const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
+  const loop = vector
+    ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
+  for (var g = lid.x; g < P.inDim / G; g += ${MATVEC_THREADS}u) { acc += wDotGroup(rowBase + g * G, g * (G / 4u)); }`
+    : `for (var i = lid.x; i < P.inDim; i += ${MATVEC_THREADS}u) { acc += X[i] * wAt(rowBase + i); }`;
+  return `
+struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+${x}
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, vector)}
+var<workgroup> partial: array<f32, ${MATVEC_THREADS}>;
+@compute @workgroup_size(${MATVEC_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = ${FLAT_WORKGROUP};
+  if (row >= P.rows) { return; }
+  let rowBase = row * P.inDim;
+  var acc = 0.0;
+  ${loop}
+  partial[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = ${MATVEC_THREADS / 2}u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { Y[P.outOffset + row] = partial[0]; }
+}`;
+}
+
+const TILE = 64;
+const TILE_K = 16;
+
+function tiledWgsl(w: GpuWeight): string {
+  return `
+struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, false)}
+var<workgroup> xs: array<f32, ${TILE * TILE_K}>;
+var<workgroup> ws: array<f32, ${TILE * TILE_K}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row0 = wid.y * ${TILE}u;   // token rows of x
+  let col0 = wid.x * ${TILE}u;   // weight rows (output columns)
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < P.inDim; k0 += ${TILE_K}u) {
+    for (var i = li; i < ${TILE * TILE_K}u; i += 256u) {
+      let r = i / ${TILE_K}u;
+      let k = k0 + i % ${TILE_K}u;
+      var xv = 0.0;
+      if (row0 + r < P.T && k < P.inDim) { xv = X[(row0 + r) * P.inDim + k]; }
+      xs[i] = xv;
+      var wv = 0.0;
+      if (col0 + r < P.rows && k < P.inDim) { wv = wAt((col0 + r) * P.inDim + k); }
+      ws[i] = wv;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < ${TILE_K}u; k++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var j = 0u; j < 4u; j++) {
+        a[j] = xs[(lid.y * 4u + j) * ${TILE_K}u + k];
+        b[j] = ws[(lid.x * 4u + j) * ${TILE_K}u + k];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + lid.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let c = col0 + lid.x * 4u + j;
+      if (r < P.T && c < P.rows) { Y[r * P.outCols + P.outOffset + c] = acc[i * 4u + j]; }
+    }
+  }
+}`;
+}
+
+export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
+  if (w.shape.length !== 2 || x.cols !== w.cols) throw new Error(`matmul: x [${x.shape}] · w [${w.shape}]ᵀ do not fit`);
+  const T = x.rows;
+  const outDim = w.shape[0]!;
+  const inDim = w.cols;
+  const y = newTensor(ctx, [T, outDim]);
+  if (T === 1) {
+    const vector = inDim % GROUP_WIDTH[w.storedDtype] === 0;
+    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}`, () => matvecWgsl(w, vector));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], chunk.rows);
+    }
+  } else {
+    const pipeline = ctx.pipeline(`matmul-tiled:${w.storedDtype}`, () => tiledWgsl(w));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], [Math.ceil(chunk.rows / TILE), Math.ceil(T / TILE), 1]);
+    }
+  }
+  return y;
+}
+
+function embedWgsl(w: GpuWeight): string {
+  return `
+struct Params { count: u32, cols: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Rows: array<vec2<u32>>;  // (row within the chunk, output row)
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, false)}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = ${FLAT_WORKGROUP};
+  if (i >= P.count) { return; }
+  let r = Rows[i];
+  for (var c = lid.x; c < P.cols; c += 64u) { Y[r.y * P.cols + c] = wAt(r.x * P.cols + c) * P.scale; }
+}`;
+}
+
+/** Rows `ids` of table [V, N] times `scale`; ids are on the host, so each chunk gets only its own rows. */
+export function embed(ctx: GpuContext, table: GpuWeight, ids: Int32Array, scale: number): GpuTensor {
+  const [V, N] = table.shape as [number, number];
+  if (table.shape.length !== 2) throw new Error(`embed: table [${table.shape}] is not 2-D`);
+  for (const id of ids) if (!(id >= 0 && id < V)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+  const y = newTensor(ctx, [ids.length, N]);
+  const pipeline = ctx.pipeline(`embed:${table.storedDtype}`, () => embedWgsl(table));
+  for (const chunk of table.chunks) {
+    const pairs: number[] = [];
+    ids.forEach((id, t) => { if (id >= chunk.rowStart && id < chunk.rowStart + chunk.rows) pairs.push(id - chunk.rowStart, t); });
+    if (pairs.length === 0) continue;
+    const rows = ctx.upload(Uint32Array.from(pairs));
+    const params = ctx.params([pairs.length / 2, N, f32Bits(scale)]);
+    ctx.dispatch(pipeline, [params, rows, bindTensor(y), ...chunkBindings(chunk)], pairs.length / 2);
+  }
+  return y;
+}

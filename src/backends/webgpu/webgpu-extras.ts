@@ -1,0 +1,2 @@
+import type { WebGpuBackend } from "./webgpu-backend.js";
+export function runWebGpuExtras(_make: () => WebGpuBackend): void {}
