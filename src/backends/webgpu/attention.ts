@@ -83,9 +83,12 @@ export function writeKv(ctx: GpuContext, store: GpuKvStore, k: GpuTensor, v: Gpu
   store.used = Math.max(store.used, maxSlot + 1);
 }
 
-function attentionWgsl(d: number, br: number, bc: number): string {
+/** Tiles are sized for dMax (the head dim rounded up to a power of two); D itself is a runtime value, so
+ *  head dims of one size class share a pipeline (each pipeline is a shader compile). */
+function attentionWgsl(dMax: number, br: number, bc: number): string {
+  const d = dMax;
   return `
-struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32 }
+struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
@@ -94,7 +97,6 @@ struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, s
 @group(0) @binding(5) var<storage, read> KPos: array<i32>;
 @group(0) @binding(6) var<storage, read> QPos: array<i32>;
 ${MATH_WGSL}
-const D = ${d}u;
 const BR = ${br}u;
 const BC = ${bc}u;
 const NEG = -3.0e38;
@@ -107,6 +109,7 @@ var<workgroup> rowSum: array<f32, ${br}>;
 var<workgroup> rowAlpha: array<f32, ${br}>;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let D = P.D;
   let h = wid.y;
   let kvh = h / P.group;
   let r0 = wid.x * BR;
@@ -201,9 +204,11 @@ export function attention(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, posi
   const T = q.rows;
   const out = newTensor(ctx, q.shape);
   if (store.used === 0) ensureSlots(ctx, store, 1);
-  const [br, bc] = tileSizes(ctx, d, T);
-  const pipeline = ctx.pipeline(`attention:${d}:${br}:${bc}`, () => attentionWgsl(d, br, bc));
-  const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads]);
+  const dMax = Math.max(32, 2 ** Math.ceil(Math.log2(d)));
+  // Decode gets one query row per workgroup; prefill the largest tile that fits.
+  const [br, bc] = tileSizes(ctx, dMax, T === 1 ? 1 : 32);
+  const pipeline = ctx.pipeline(`attention:${dMax}:${br}:${bc}`, () => attentionWgsl(dMax, br, bc));
+  const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d]);
   const bytes = store.allocated * store.rowSize * 4;
   ctx.dispatch(pipeline, [
     params, bindTensor(q), bindTensor(out),

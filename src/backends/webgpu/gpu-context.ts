@@ -44,6 +44,8 @@ export class GpuContext {
   private readonly pendingChecks: Promise<void>[] = [];
   /** Largest buffer one storage binding may cover. */
   readonly maxBindingBytes: number;
+  /** Largest chunk of a weight (the binding limit, or less to exercise the split path in tests). */
+  readonly weightChunkBytes: number;
   /** Open `tidy` scopes, innermost last: tensors created while one is open are released when it closes. */
   readonly scopes: Set<GpuTensor>[] = [];
   /** Counters for tests and benchmarks. */
@@ -51,8 +53,9 @@ export class GpuContext {
   generation = 0;
   readonly stats = { submits: 0, buffersCreated: 0, dispatches: 0, pipelinesCreated: 0, bindGroupsCreated: 0 };
 
-  constructor(readonly device: GPUDevice, maxBindingBytes?: number) {
-    this.maxBindingBytes = Math.min(maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  constructor(readonly device: GPUDevice, weightChunkBytes?: number) {
+    this.maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    this.weightChunkBytes = Math.min(weightChunkBytes ?? Infinity, this.maxBindingBytes);
     this.arena = this.createArena(INITIAL_ARENA_BYTES);
     this.arenaMirror = new Uint8Array(INITIAL_ARENA_BYTES);
     device.lost.then((info) => {
@@ -107,11 +110,23 @@ export class GpuContext {
     return this.createBuffer(size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "an activation");
   }
 
-  /** Returns a buffer from `acquire` to the pool. */
+  /** Returns a buffer from `acquire` to the pool. Free lists stay sorted (oldest buffer popped first), so
+   *  each decode step gets the same buffers as the last and every bind group comes from the cache. */
   recycle(buffer: GPUBuffer): void {
     const list = this.pool.get(buffer.size);
-    if (list) list.push(buffer);
-    else this.pool.set(buffer.size, [buffer]);
+    if (!list) {
+      this.pool.set(buffer.size, [buffer]);
+      return;
+    }
+    const id = this.idOf(buffer);
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.idOf(list[mid]!) > id) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, buffer);
   }
 
   /** Destroys a buffer once the work recorded so far has been submitted. */
@@ -191,6 +206,11 @@ export class GpuContext {
       this.stats.bindGroupsCreated++;
     }
     return group;
+  }
+
+  /** Keys of the compiled pipelines (each costs a shader compile: about 1–2 s on llvmpipe without its cache). */
+  get pipelineKeys(): string[] {
+    return [...this.pipelines.keys()];
   }
 
   private idOf(o: object): number {

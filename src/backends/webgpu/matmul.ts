@@ -43,6 +43,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`;
 }
 
+/** Short rows (tiny models, tests on llvmpipe): one thread per output value, no barriers. */
+const SMALL_ROW_THREADS = 64;
+const SMALL_IN_DIM = 512;
+
+function matmulSmallWgsl(w: GpuWeight, vector: boolean): string {
+  const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
+  const loop = vector
+    ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
+  let xBase = t * (P.inDim / 4u);
+  for (var g = 0u; g < P.inDim / G; g++) { acc += wDotGroup(rowBase + g * G, xBase + g * (G / 4u)); }`
+    : `let xBase = t * P.inDim;
+  for (var i = 0u; i < P.inDim; i++) { acc += X[xBase + i] * wAt(rowBase + i); }`;
+  return `
+struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+${x}
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, vector)}
+@compute @workgroup_size(${SMALL_ROW_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let n = ${FLAT_WORKGROUP} * ${SMALL_ROW_THREADS}u + lid.x;
+  if (n >= P.T * P.rows) { return; }
+  let t = n / P.rows;
+  let row = n % P.rows;
+  let rowBase = row * P.inDim;
+  var acc = 0.0;
+  ${loop}
+  Y[t * P.outCols + P.outOffset + row] = acc;
+}`;
+}
+
 const TILE = 64;
 const TILE_K = 16;
 
@@ -101,8 +132,14 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
   const outDim = w.shape[0]!;
   const inDim = w.cols;
   const y = newTensor(ctx, [T, outDim]);
-  if (T === 1) {
-    const vector = inDim % GROUP_WIDTH[w.storedDtype] === 0;
+  const vector = inDim % GROUP_WIDTH[w.storedDtype] === 0;
+  if (inDim < SMALL_IN_DIM) {
+    const pipeline = ctx.pipeline(`matmul-small:${w.storedDtype}:${vector}`, () => matmulSmallWgsl(w, vector));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((T * chunk.rows) / SMALL_ROW_THREADS));
+    }
+  } else if (T === 1) {
     const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}`, () => matvecWgsl(w, vector));
     for (const chunk of w.chunks) {
       const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);

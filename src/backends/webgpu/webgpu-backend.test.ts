@@ -28,7 +28,10 @@ if (!backend) {
   const gpu = backend;
   const a = gpu.adapter;
   console.log(`webgpu adapter: ${a.vendor} ${a.architecture} ${a.device} (${a.description}) via ${a.runtime}`);
-  after(() => gpu.dispose());
+  after(() => {
+    console.log(`webgpu: ${gpu.ctx.pipelineKeys.length} pipelines compiled; ${JSON.stringify(gpu.ctx.stats)}`);
+    gpu.dispose();
+  });
   // Tolerances: ops sum in float32 on the GPU where the reference sums in double; over the longest sums
   // in the suite (96 products, 100 attention slots) that differs by a few float32 ulps of the scale.
   runBackendConformance("webgpu", () => gpu, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });

@@ -20,7 +20,7 @@ import { uploadWeight, type HostQuantizedWeight } from "./weight-storage.js";
 export interface WebGpuBackendOptions {
   /** Split weights into chunks of at most this many bytes (default: the device's binding limit); tests
    *  set it small to exercise the split path. */
-  readonly maxBindingBytes?: number;
+  readonly weightChunkBytes?: number;
 }
 
 export class WebGpuBackend implements Backend {
@@ -32,7 +32,7 @@ export class WebGpuBackend implements Backend {
   /** Opens the GPU (throws DeviceError when there is no adapter). */
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
     const { device, description } = await acquireGpu();
-    return new WebGpuBackend(new GpuContext(device, options.maxBindingBytes), description);
+    return new WebGpuBackend(new GpuContext(device, options.weightChunkBytes), description);
   }
 
   uploadWeight(weight: HostWeight): Weight {

@@ -48,7 +48,7 @@ export function rowsPerChunk(dtype: GpuWeightDtype, shape: readonly number[], ma
   return units * unit;
 }
 
-export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantizedWeight, maxBindingBytes = ctx.maxBindingBytes): GpuWeight {
+export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantizedWeight, maxBindingBytes = ctx.weightChunkBytes): GpuWeight {
   const { dtype, shape } = weight;
   const cols = shape[shape.length - 1] ?? 1;
   const rows = shape.reduce((a, b) => a * b, 1) / cols;
