@@ -53,7 +53,12 @@ export class GpuContext {
   generation = 0;
   readonly stats = { submits: 0, buffersCreated: 0, dispatches: 0, pipelinesCreated: 0, bindGroupsCreated: 0 };
 
-  constructor(readonly device: GPUDevice, weightChunkBytes?: number) {
+  /**
+   * @param simpleKernels use barrier-free kernels (one thread per output) for every matmul: right for
+   *   CPU adapters (llvmpipe, SwiftShader), where a tiled kernel's barriers cost seconds of shader compile
+   *   and run slower than plain loops.
+   */
+  constructor(readonly device: GPUDevice, weightChunkBytes?: number, readonly simpleKernels = false) {
     this.maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.weightChunkBytes = Math.min(weightChunkBytes ?? Infinity, this.maxBindingBytes);
     this.arena = this.createArena(INITIAL_ARENA_BYTES);

@@ -9,6 +9,7 @@ import type { GpuContext } from "./gpu-context.js";
 import { FLAT_WORKGROUP, f32Bits } from "./gpu-context.js";
 import { type GpuTensor, type GpuWeight } from "./gpu-tensors.js";
 import { GROUP_WIDTH, chunkBindings, weightWgsl } from "./weight-storage.js";
+import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 
 const MATVEC_THREADS = 256;
@@ -25,7 +26,7 @@ struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
-var<workgroup> partial: array<f32, ${MATVEC_THREADS}>;
+${reduceSumWgsl(MATVEC_THREADS)}
 @compute @workgroup_size(${MATVEC_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row = ${FLAT_WORKGROUP};
@@ -33,13 +34,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let rowBase = row * P.inDim;
   var acc = 0.0;
   ${loop}
-  partial[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = ${MATVEC_THREADS / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { Y[P.outOffset + row] = partial[0]; }
+  let total = reduceSum(acc, lid.x);
+  if (lid.x == 0u) { Y[P.outOffset + row] = total; }
 }`;
 }
 
@@ -84,43 +80,55 @@ struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, false)}
-var<workgroup> xs: array<f32, ${TILE * TILE_K}>;
-var<workgroup> ws: array<f32, ${TILE * TILE_K}>;
+// Transposed tiles, k-major: xs[k][row], ws[k][col], read as vec4 across 4 rows / 4 columns.
+var<workgroup> xs: array<vec4<f32>, ${(TILE * TILE_K) / 4}>;
+var<workgroup> ws: array<vec4<f32>, ${(TILE * TILE_K) / 4}>;
+fn loadX(r: u32, k: u32) -> f32 {
+  if (r < P.T && k < P.inDim) { return X[r * P.inDim + k]; }
+  return 0.0;
+}
+fn loadW(c: u32, k: u32) -> f32 {
+  if (c < P.rows && k < P.inDim) { return wAt(c * P.inDim + k); }
+  return 0.0;
+}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let row0 = wid.y * ${TILE}u;   // token rows of x
   let col0 = wid.x * ${TILE}u;   // weight rows (output columns)
-  var acc: array<f32, 16>;
+  // Thread li loads 4 consecutive rows (and columns) at one k: k = li % 16, group = li / 16.
+  let lk = li % ${TILE_K}u;
+  let lg = li / ${TILE_K}u;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < P.inDim; k0 += ${TILE_K}u) {
-    for (var i = li; i < ${TILE * TILE_K}u; i += 256u) {
-      let r = i / ${TILE_K}u;
-      let k = k0 + i % ${TILE_K}u;
-      var xv = 0.0;
-      if (row0 + r < P.T && k < P.inDim) { xv = X[(row0 + r) * P.inDim + k]; }
-      xs[i] = xv;
-      var wv = 0.0;
-      if (col0 + r < P.rows && k < P.inDim) { wv = wAt((col0 + r) * P.inDim + k); }
-      ws[i] = wv;
-    }
+    let r = row0 + lg * 4u;
+    xs[lk * 16u + lg] = vec4<f32>(loadX(r, k0 + lk), loadX(r + 1u, k0 + lk), loadX(r + 2u, k0 + lk), loadX(r + 3u, k0 + lk));
+    let c = col0 + lg * 4u;
+    ws[lk * 16u + lg] = vec4<f32>(loadW(c, k0 + lk), loadW(c + 1u, k0 + lk), loadW(c + 2u, k0 + lk), loadW(c + 3u, k0 + lk));
     workgroupBarrier();
     for (var k = 0u; k < ${TILE_K}u; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var j = 0u; j < 4u; j++) {
-        a[j] = xs[(lid.y * 4u + j) * ${TILE_K}u + k];
-        b[j] = ws[(lid.x * 4u + j) * ${TILE_K}u + k];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
-      }
+      let a = xs[k * 16u + lid.y];
+      let b = ws[k * 16u + lid.x];
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
     }
     workgroupBarrier();
   }
+  let c = col0 + lid.x * 4u;
+  let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0u; i < 4u; i++) {
     let r = row0 + lid.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (r < P.T && c < P.rows) { Y[r * P.outCols + P.outOffset + c] = acc[i * 4u + j]; }
+    if (r < P.T) {
+      let base = r * P.outCols + P.outOffset + c;
+      let v = accs[i];
+      if (c < P.rows) { Y[base] = v.x; }
+      if (c + 1u < P.rows) { Y[base + 1u] = v.y; }
+      if (c + 2u < P.rows) { Y[base + 2u] = v.z; }
+      if (c + 3u < P.rows) { Y[base + 3u] = v.w; }
     }
   }
 }`;
@@ -133,7 +141,7 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
   const inDim = w.cols;
   const y = newTensor(ctx, [T, outDim]);
   const vector = inDim % GROUP_WIDTH[w.storedDtype] === 0;
-  if (inDim < SMALL_IN_DIM) {
+  if (inDim < SMALL_IN_DIM || ctx.simpleKernels) {
     const pipeline = ctx.pipeline(`matmul-small:${w.storedDtype}:${vector}`, () => matmulSmallWgsl(w, vector));
     for (const chunk of w.chunks) {
       const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);

@@ -9,6 +9,7 @@ import type { MoeParams } from "../ops.js";
 import { FLAT_WORKGROUP, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { MATH_WGSL } from "./elementwise.js";
+import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
 
@@ -65,8 +66,8 @@ struct Params { count: u32, H: u32, Im: u32, expertStart: u32, expertEnd: u32, t
 @group(0) @binding(5) var<storage, read> Experts: array<u32>;
 ${weightWgsl(w.storedDtype, 3, false)}
 ${MATH_WGSL}
-var<workgroup> partG: array<f32, ${THREADS}>;
-var<workgroup> partU: array<f32, ${THREADS}>;
+${reduceSumWgsl(THREADS, "sumG")}
+${reduceSumWgsl(THREADS, "sumU")}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let n = ${FLAT_WORKGROUP};          // (t, k, i) flattened
@@ -88,14 +89,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       u += xv * wAt(uRow + c);
     }
   }
-  partG[lid.x] = g;
-  partU[lid.x] = u;
-  workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { partG[lid.x] += partG[lid.x + s]; partU[lid.x] += partU[lid.x + s]; }
-    workgroupBarrier();
-  }
-  if (mine && lid.x == 0u) { Hidden[n] = ${activation === "gelu_tanh" ? "geluTanh" : "geluExact"}(partG[0]) * partU[0]; }
+  let gs = sumG(g, lid.x);
+  let us = sumU(u, lid.x);
+  if (mine && lid.x == 0u) { Hidden[n] = ${activation === "gelu_tanh" ? "geluTanh" : "geluExact"}(gs) * us; }
 }`;
 }
 
@@ -108,7 +104,7 @@ struct Params { T: u32, H: u32, Im: u32, expertStart: u32, expertEnd: u32, topK:
 @group(0) @binding(5) var<storage, read> Experts: array<u32>;
 @group(0) @binding(6) var<storage, read> Weights: array<f32>;
 ${weightWgsl(w.storedDtype, 3, false)}
-var<workgroup> part: array<f32, ${THREADS}>;
+${reduceSumWgsl(THREADS)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let n = ${FLAT_WORKGROUP};          // (t, o) flattened
@@ -126,16 +122,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let hBase = (t * P.topK + k) * P.Im;
       for (var c = lid.x; c < P.Im; c += ${THREADS}u) { s += Hidden[hBase + c] * wAt(row + c); }
     }
-    part[lid.x] = s;
-    workgroupBarrier();
-    for (var st = ${THREADS / 2}u; st > 0u; st >>= 1u) {
-      if (lid.x < st) { part[lid.x] += part[lid.x + st]; }
-      workgroupBarrier();
-    }
-    total += part[0] * wk;
-    workgroupBarrier();
+    total += s * wk;
   }
-  if (valid && lid.x == 0u) { Y[n] = select(0.0, Y[n], P.accumulate == 1u) + total; }
+  let sum = reduceSum(total, lid.x);
+  if (valid && lid.x == 0u) { Y[n] = select(0.0, Y[n], P.accumulate == 1u) + sum; }
 }`;
 }
 

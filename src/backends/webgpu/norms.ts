@@ -6,6 +6,7 @@
 import type { NormForm } from "../ops.js";
 import { FLAT_WORKGROUP, f32Bits, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
+import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
 
@@ -19,7 +20,7 @@ struct Params { groups: u32, dim: u32, eps: f32 }
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weight ? weightWgsl(weight.storedDtype, 3, false) : ""}
-var<workgroup> partial: array<f32, ${THREADS}>;
+${reduceSumWgsl(THREADS)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let g = ${FLAT_WORKGROUP};
@@ -27,13 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = g * P.dim;
   var acc = 0.0;
   for (var i = lid.x; i < P.dim; i += ${THREADS}u) { let v = X[base + i]; acc += v * v; }
-  partial[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { partial[lid.x] += partial[lid.x + s]; }
-    workgroupBarrier();
-  }
-  let inv = 1.0 / sqrt(partial[0] / f32(P.dim) + P.eps);
+  let inv = 1.0 / sqrt(reduceSum(acc, lid.x) / f32(P.dim) + P.eps);
   for (var i = lid.x; i < P.dim; i += ${THREADS}u) {
     let normed = X[base + i] * inv;
     Y[base + i] = ${apply};

@@ -5,6 +5,7 @@
  */
 import { FLAT_WORKGROUP, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor } from "./gpu-tensors.js";
+import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 
 const THREADS = 256;
@@ -16,7 +17,10 @@ struct Params { rows: u32, V: u32 }
 @group(0) @binding(2) var<storage, read_write> Out: array<u32>;  // [rows] ids, then [rows] logprob bits
 var<workgroup> bestV: array<f32, ${THREADS}>;
 var<workgroup> bestI: array<u32, ${THREADS}>;
-var<workgroup> sums: array<f32, ${THREADS}>;
+var<workgroup> best16V: array<f32, 16>;
+var<workgroup> best16I: array<u32, 16>;
+${reduceSumWgsl(THREADS)}
+fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool { return v > bv || (v == bv && i < bi); }
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row = ${FLAT_WORKGROUP};
@@ -27,32 +31,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (valid) {
     for (var i = lid.x; i < P.V; i += ${THREADS}u) {
       let v = X[base + i];
-      if (v > bv) { bv = v; bi = i; }   // strided scan visits each thread's indices in increasing order
+      if (v > bv) { bv = v; bi = i; }   // each thread visits its indices in increasing order
     }
   }
   bestV[lid.x] = bv;
   bestI[lid.x] = bi;
   workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) {
-      let ov = bestV[lid.x + s];
-      let oi = bestI[lid.x + s];
-      if (ov > bestV[lid.x] || (ov == bestV[lid.x] && oi < bestI[lid.x])) { bestV[lid.x] = ov; bestI[lid.x] = oi; }
-    }
-    workgroupBarrier();
+  if (lid.x < 16u) {
+    var v = bestV[lid.x];
+    var ix = bestI[lid.x];
+    for (var j = lid.x + 16u; j < ${THREADS}u; j += 16u) { if (better(bestV[j], bestI[j], v, ix)) { v = bestV[j]; ix = bestI[j]; } }
+    best16V[lid.x] = v;
+    best16I[lid.x] = ix;
   }
-  let mx = bestV[0];
-  var sum = 0.0;
-  if (valid) { for (var i = lid.x; i < P.V; i += ${THREADS}u) { sum += exp(X[base + i] - mx); } }
-  sums[lid.x] = sum;
   workgroupBarrier();
-  for (var s = ${THREADS / 2}u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { sums[lid.x] += sums[lid.x + s]; }
-    workgroupBarrier();
-  }
+  var mv = best16V[0];
+  var mi = best16I[0];
+  for (var j = 1u; j < 16u; j++) { if (better(best16V[j], best16I[j], mv, mi)) { mv = best16V[j]; mi = best16I[j]; } }
+  var sum = 0.0;
+  if (valid) { for (var i = lid.x; i < P.V; i += ${THREADS}u) { sum += exp(X[base + i] - mv); } }
+  let total = reduceSum(sum, lid.x);
   if (valid && lid.x == 0u) {
-    Out[row] = select(bestI[0], 0u, bestI[0] == 0xffffffffu);
-    Out[P.rows + row] = bitcast<u32>(-log(sums[0]));
+    Out[row] = select(mi, 0u, mi == 0xffffffffu);
+    Out[P.rows + row] = bitcast<u32>(-log(total));
   }
 }`;
 

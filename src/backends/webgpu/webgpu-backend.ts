@@ -21,6 +21,13 @@ export interface WebGpuBackendOptions {
   /** Split weights into chunks of at most this many bytes (default: the device's binding limit); tests
    *  set it small to exercise the split path. */
   readonly weightChunkBytes?: number;
+  /** Barrier-free matmul kernels everywhere (default: only on CPU adapters such as llvmpipe/SwiftShader). */
+  readonly simpleKernels?: boolean;
+}
+
+/** Adapters that run shaders on the CPU. */
+export function isCpuAdapter(a: AdapterDescription): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test(`${a.architecture} ${a.device} ${a.description}`);
 }
 
 export class WebGpuBackend implements Backend {
@@ -32,7 +39,8 @@ export class WebGpuBackend implements Backend {
   /** Opens the GPU (throws DeviceError when there is no adapter). */
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
     const { device, description } = await acquireGpu();
-    return new WebGpuBackend(new GpuContext(device, options.weightChunkBytes), description);
+    const simple = options.simpleKernels ?? isCpuAdapter(description);
+    return new WebGpuBackend(new GpuContext(device, options.weightChunkBytes, simple), description);
   }
 
   uploadWeight(weight: HostWeight): Weight {

@@ -31,33 +31,39 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
   const rng = new Pcg32(99);
   const readRef = (t: Tensor): Float32Array => ref.readSync(t);
 
-  it("weights split across bindings, long rows (256-thread matvec) and tiled prefill, every dtype", async () => {
-    // 2 KiB per binding: every weight below spans several chunks.
-    const split = await WebGpuBackend.create({ weightChunkBytes: 2048 });
+  it("weights split across bindings; GPU kernels (256-thread matvec, tiled matmul) as well as the simple ones", async () => {
+    // A second device with small weight chunks (every weight below spans several) and the kernels real
+    // GPUs get; the shared backend runs the same shapes with its own choice (barrier-free on CPU adapters).
+    const gpuKernels = await WebGpuBackend.create({ weightChunkBytes: 40000, simpleKernels: false });
     try {
-      for (const backend of [makeBackend(), split]) {
+      for (const backend of [makeBackend(), gpuKernels]) {
+        const label = backend === gpuKernels ? "split, GPU kernels" : "shared backend";
+        // The tiled kernel takes ~10 s to compile on llvmpipe: bf16 only (its weight loads use wAt, tested per dtype elsewhere).
         for (const dtype of ["f32", "bf16", "f16"] as WeightDtype[]) {
-          for (const [T, inDim, outDim] of [[1, 520, 37], [1, 1024, 24], [5, 530, 70], [70, 512, 9]] as const) {
+          const shapes = dtype === "bf16" ? [[1, 520, 37], [1, 1024, 24], [5, 530, 70], [70, 512, 9]] : [[1, 520, 37], [1, 1024, 24]];
+          for (const [T, inDim, outDim] of shapes as [number, number, number][]) {
             const w = { dtype, shape: [outDim, inDim], data: fromFloat32(dtype, random(rng, outDim * inDim)) };
             const x = random(rng, T * inDim);
             const expected = readRef(ref.matmul(ref.fromHost(x, [T, inDim]), ref.uploadWeight(w)));
-            await expectClose(`matmul ${dtype} [${T},${inDim}]x[${outDim}] split=${backend === split}`, backend.read(backend.matmul(backend.fromHost(x, [T, inDim]), backend.uploadWeight(w))), expected, 5e-5);
+            await expectClose(`matmul ${dtype} [${T},${inDim}]x[${outDim}] ${label}`, backend.read(backend.matmul(backend.fromHost(x, [T, inDim]), backend.uploadWeight(w))), expected, 5e-5);
           }
-          const table = { dtype, shape: [40, 24], data: fromFloat32(dtype, random(rng, 40 * 24)) };
-          const ids = Int32Array.of(39, 0, 17, 17, 5);
-          await expectClose(`embed ${dtype} split`, split.read(split.embed(split.uploadWeight(table), ids, 2.5)), readRef(ref.embed(ref.uploadWeight(table), ids, 2.5)), 1e-6);
+          const table = { dtype, shape: [1000, 24], data: fromFloat32(dtype, random(rng, 1000 * 24)) };
+          const ids = Int32Array.of(999, 0, 517, 517, 5);
+          await expectClose(`embed ${dtype} ${label}`, backend.read(backend.embed(backend.uploadWeight(table), ids, 2.5)), readRef(ref.embed(ref.uploadWeight(table), ids, 2.5)), 1e-6);
         }
-        const E = 6, H = 40, Im = 12, T = 4;
+        const E = 6, H = 104, Im = 48, T = 4;
         const gateUp = { dtype: "bf16" as const, shape: [E, 2 * Im, H], data: fromFloat32("bf16", random(rng, E * 2 * Im * H, 0.3)) };
         const down = { dtype: "bf16" as const, shape: [E, H, Im], data: fromFloat32("bf16", random(rng, E * H * Im, 0.3)) };
         const scale = { dtype: "f32" as const, shape: [E], data: random(rng, E) };
         const x = random(rng, T * H);
         const logits = random(rng, T * E, 3);
         const run = (b: Backend): Tensor => b.moe(b.fromHost(x, [T, H]), b.fromHost(logits, [T, E]), b.uploadWeight(scale), b.uploadWeight(gateUp), b.uploadWeight(down), { topK: 3, activation: "gelu_exact" });
-        await expectClose(`moe split=${backend === split}`, backend.read(run(backend)), readRef(run(ref)), 2e-5);
+        await expectClose(`moe ${label}`, backend.read(run(backend)), readRef(run(ref)), 2e-5);
       }
+      assert.ok(gpuKernels.ctx.pipelineKeys.some((k) => k.startsWith("matmul-tiled")), "the tiled kernel ran");
+      assert.ok(gpuKernels.ctx.pipelineKeys.some((k) => k.startsWith("matvec:")), "the 256-thread matvec ran");
     } finally {
-      split.dispose();
+      gpuKernels.dispose();
     }
   });
 
@@ -72,9 +78,12 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     const q4 = quantizeBlocks("q4_0", Float32Array.from({ length: 32 }, (_, j) => j - 16));
     assert.equal(q4.length, 18);
     assert.deepEqual(Array.from(dequantizeBlocks("q4_0", q4).subarray(0, 4)), [-16, -14, -14, -12]);
-    const backend = makeBackend();
-    for (const format of ["q8_0", "q4_0"] as BlockFormat[]) {
-      for (const [T, inDim, outDim] of [[1, 64, 33], [1, 1024, 20], [3, 96, 17], [66, 544, 5]] as const) {
+    const shared = makeBackend();
+    const gpuKernels = await WebGpuBackend.create({ simpleKernels: false });
+    for (const [backend, format] of [[shared, "q8_0"], [shared, "q4_0"], [gpuKernels, "q8_0"], [gpuKernels, "q4_0"]] as [WebGpuBackend, BlockFormat][]) {
+      // GPU kernels: the 256-thread matvec for both formats, the tiled kernel (slow to compile on llvmpipe) for Q4_0.
+      const shapes = backend === shared || format === "q4_0" ? [[1, 64, 33], [1, 1024, 20], [3, 96, 17], [66, 544, 5]] : [[1, 1024, 20]];
+      for (const [T, inDim, outDim] of shapes as [number, number, number][]) {
         const blocks = quantizeBlocks(format, random(rng, outDim * inDim));
         const dense = { dtype: "f32" as const, shape: [outDim, inDim], data: dequantizeBlocks(format, blocks) };
         const x = random(rng, T * inDim);
@@ -85,6 +94,7 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
         await expectClose(`embed ${format}`, backend.read(backend.embed(w, ids, 1.5)), readRef(ref.embed(ref.uploadWeight(dense), ids, 1.5)), 1e-6);
       }
     }
+    gpuKernels.dispose();
   });
 
   it("greedy sampling on the device: argmax (ties to the lower index) and log-probability", async () => {
