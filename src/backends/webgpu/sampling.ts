@@ -3,6 +3,7 @@
  * index, as the host sampler) and its log-probability −log Σ exp(x − max), so a decode step reads back
  * 8 bytes per row instead of the whole vocabulary.
  */
+import type { GreedySample } from "../ops.js";
 import { FLAT_WORKGROUP, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
@@ -56,13 +57,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     Out[P.rows + row] = bitcast<u32>(-log(total));
   }
 }`;
-
-export interface GreedySample {
-  /** Chosen token per row. */
-  readonly ids: Int32Array;
-  /** Log-probability of each chosen token under the row's full softmax. */
-  readonly logprobs: Float32Array;
-}
 
 export async function sampleGreedy(ctx: GpuContext, logits: GpuTensor): Promise<GreedySample> {
   const rows = logits.rows;

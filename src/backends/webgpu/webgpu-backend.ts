@@ -3,7 +3,7 @@
  * only when a value is read back, so a decode step is one submit and one readback. The same code runs in
  * browsers (navigator.gpu) and in Node (Dawn, through the `webgpu` package).
  */
-import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../ops.js";
+import type { Activation, AttentionParams, Backend, GreedySample, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../ops.js";
 import { acquireGpu, type AdapterDescription } from "./acquire-gpu.js";
 import { attention, writeKv } from "./attention.js";
 import { binary, gatedActivation, slice, unary } from "./elementwise.js";
@@ -13,7 +13,7 @@ import { embed, matmul } from "./matmul.js";
 import { moe } from "./moe.js";
 import { rmsNorm } from "./norms.js";
 import { RopeTables, rope } from "./rope.js";
-import { sampleGreedy, type GreedySample } from "./sampling.js";
+import { sampleGreedy } from "./sampling.js";
 import { newTensor, releaseTensor } from "./tensor-alloc.js";
 import { uploadWeight, type HostQuantizedWeight } from "./weight-storage.js";
 
