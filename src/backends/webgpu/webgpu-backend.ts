@@ -149,6 +149,19 @@ export class WebGpuBackend implements Backend {
     return slice(this.ctx, t, start, count, 0, t.cols, [count, ...t.shape.slice(1)]);
   }
 
+  concatRows(parts: readonly Tensor[]): Tensor {
+    const ts = parts.map(asGpu);
+    const cols = ts[0]?.cols ?? 0;
+    if (ts.length === 0 || ts.some((t) => t.cols !== cols)) throw new Error("concatRows: needs tensors of one row width");
+    const out = newTensor(this.ctx, [ts.reduce((n, t) => n + t.rows, 0), cols]);
+    let offset = 0;
+    for (const t of ts) {
+      this.ctx.copy(t.buffer, 0, out.buffer, offset, t.bytes);
+      offset += t.bytes;
+    }
+    return out;
+  }
+
   sliceColumns(x: Tensor, start: number, count: number): Tensor {
     const t = asGpu(x);
     if (start < 0 || start + count > t.cols) throw new Error(`sliceColumns: columns ${start}..${start + count} of ${t.cols}`);

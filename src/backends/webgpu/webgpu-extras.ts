@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { DeviceError } from "../../errors.js";
-import { Pcg32 } from "../../engine/rng.js";
+import { SeededRandom } from "../../engine/rng.js";
 import { fromFloat32 } from "../../formats/dtype.js";
 import { maxAbsDiff } from "../../testing/fixtures.js";
 import type { Backend, Tensor, WeightDtype } from "../ops.js";
@@ -15,7 +15,7 @@ import { ReferenceBackend } from "../reference/reference-backend.js";
 import { dequantizeBlocks, quantizeBlocks, type BlockFormat } from "./ggml-blocks.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
 
-function random(rng: Pcg32, n: number, scale = 1): Float32Array {
+function random(rng: SeededRandom, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.nextFloat() * 2 - 1) * scale);
 }
 
@@ -28,7 +28,7 @@ async function expectClose(name: string, actual: Promise<Float32Array>, expected
 
 export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
   const ref = new ReferenceBackend();
-  const rng = new Pcg32(99);
+  const rng = new SeededRandom(99);
   const readRef = (t: Tensor): Float32Array => ref.readSync(t);
 
   it("weights split across bindings; GPU kernels (256-thread matvec, tiled matmul) as well as the simple ones", async () => {
