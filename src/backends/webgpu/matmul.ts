@@ -1,7 +1,8 @@
 /**
  * x [T, in] · wᵀ (w [out, in], stored dtype) → [T, out], and embedding lookups.
- * T = 1 (decode): matrix-vector, one workgroup per output row, each thread dotting 16-byte groups of the
- * row (vec4 loads) when the row length allows, then a tree reduction; bandwidth-bound by design.
+ * T = 1 (decode): matrix-vector, 32–256 threads per output row (several rows per 256-thread workgroup
+ * for short rows), each dotting 16-byte groups of the row (vec4 loads) when the row length allows, then a
+ * two-step shared-memory sum; bandwidth-bound by design.
  * T > 1 (prefill): 64×64 output tiles, 4×4 per thread, weights converted to f32 as they enter shared
  * memory. Weights split into row chunks get one dispatch per chunk, each writing its columns of y.
  */
@@ -9,33 +10,62 @@ import type { GpuContext } from "./gpu-context.js";
 import { FLAT_WORKGROUP, f32Bits } from "./gpu-context.js";
 import { type GpuTensor, type GpuWeight } from "./gpu-tensors.js";
 import { GROUP_WIDTH, chunkBindings, weightWgsl } from "./weight-storage.js";
-import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 
 const MATVEC_THREADS = 256;
 
-function matvecWgsl(w: GpuWeight, vector: boolean): string {
+/**
+ * Threads per row: enough that each does a handful of 16-byte loads (short rows would otherwise leave most
+ * of a 256-thread workgroup idle and spend the time in the reduction); 256/TPR rows per workgroup.
+ */
+export function matvecThreadsPerRow(w: GpuWeight, vector: boolean): number {
+  const groups = vector ? w.cols / GROUP_WIDTH[w.storedDtype] : w.cols;
+  let tpr = 32;
+  while (tpr < MATVEC_THREADS && tpr * 2 * 4 <= groups) tpr *= 2;
+  return tpr;
+}
+
+function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number): string {
+  const rowsPerGroup = MATVEC_THREADS / tpr;
   const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
   const loop = vector
     ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
-  for (var g = lid.x; g < P.inDim / G; g += ${MATVEC_THREADS}u) { acc += wDotGroup(rowBase + g * G, g * (G / 4u)); }`
-    : `for (var i = lid.x; i < P.inDim; i += ${MATVEC_THREADS}u) { acc += X[i] * wAt(rowBase + i); }`;
+    for (var g = lane; g < P.inDim / G; g += ${tpr}u) { acc += wDotGroup(rowBase + g * G, g * (G / 4u)); }`
+    : `for (var i = lane; i < P.inDim; i += ${tpr}u) { acc += X[i] * wAt(rowBase + i); }`;
+  // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per row add a
+  // sixteenth of the row's partial sums each, then one thread per row adds those 16.
   return `
 struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
-${reduceSumWgsl(MATVEC_THREADS)}
+var<workgroup> parts: array<f32, ${MATVEC_THREADS}>;
+var<workgroup> sixteenths: array<f32, ${rowsPerGroup * 16}>;
 @compute @workgroup_size(${MATVEC_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row = ${FLAT_WORKGROUP};
-  if (row >= P.rows) { return; }
-  let rowBase = row * P.inDim;
+  let local = lid.x / ${tpr}u;
+  let lane = lid.x % ${tpr}u;
+  let row = ${FLAT_WORKGROUP} * ${rowsPerGroup}u + local;
   var acc = 0.0;
-  ${loop}
-  let total = reduceSum(acc, lid.x);
-  if (lid.x == 0u) { Y[P.outOffset + row] = total; }
+  if (row < P.rows) {
+    let rowBase = row * P.inDim;
+    ${loop}
+  }
+  parts[lid.x] = acc;
+  workgroupBarrier();
+  if (lid.x < ${rowsPerGroup * 16}u) {
+    let r = lid.x / 16u;
+    var s = 0.0;
+    for (var i = lid.x % 16u; i < ${tpr}u; i += 16u) { s += parts[r * ${tpr}u + i]; }
+    sixteenths[lid.x] = s;
+  }
+  workgroupBarrier();
+  if (lane == 0u && row < P.rows) {
+    var total = 0.0;
+    for (var i = 0u; i < 16u; i++) { total += sixteenths[local * 16u + i]; }
+    Y[P.outOffset + row] = total;
+  }
 }`;
 }
 
@@ -148,10 +178,11 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
       ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((T * chunk.rows) / SMALL_ROW_THREADS));
     }
   } else if (T === 1) {
-    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}`, () => matvecWgsl(w, vector));
+    const tpr = matvecThreadsPerRow(w, vector);
+    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}`, () => matvecWgsl(w, vector, tpr));
     for (const chunk of w.chunks) {
       const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);
-      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], chunk.rows);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((chunk.rows * tpr) / MATVEC_THREADS));
     }
   } else {
     const pipeline = ctx.pipeline(`matmul-tiled:${w.storedDtype}`, () => tiledWgsl(w));

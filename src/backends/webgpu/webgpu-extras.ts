@@ -81,8 +81,9 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     const shared = makeBackend();
     const gpuKernels = await WebGpuBackend.create({ simpleKernels: false });
     for (const [backend, format] of [[shared, "q8_0"], [shared, "q4_0"], [gpuKernels, "q8_0"], [gpuKernels, "q4_0"]] as [WebGpuBackend, BlockFormat][]) {
-      // GPU kernels: the 256-thread matvec for both formats, the tiled kernel (slow to compile on llvmpipe) for Q4_0.
-      const shapes = backend === shared || format === "q4_0" ? [[1, 64, 33], [1, 1024, 20], [3, 96, 17], [66, 544, 5]] : [[1, 1024, 20]];
+      // GPU kernels: the matvec for both formats (32 threads per row at 1024, 256 at 32768), the tiled kernel
+      // (slow to compile on llvmpipe) for Q4_0.
+      const shapes = backend === shared || format === "q4_0" ? [[1, 64, 33], [1, 1024, 20], [3, 96, 17], [66, 544, 5]] : [[1, 1024, 20], [1, 32768, 3]];
       for (const [T, inDim, outDim] of shapes as [number, number, number][]) {
         const blocks = quantizeBlocks(format, random(rng, outDim * inDim));
         const dense = { dtype: "f32" as const, shape: [outDim, inDim], data: dequantizeBlocks(format, blocks) };
