@@ -4,6 +4,7 @@
 //   npm run build && node bench/webgpu-decode.mjs            # the issue's 7.4B shape (needs ~16 GB of GPU memory)
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
 //   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill
+//            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
 //
 // Per weight dtype, in one process: load random weights (bf16, or ggml Q8_0 / Q4_0 blocks for every
 // matrix; norms stay bf16), prefill a --prompt-token prompt, then time --steps greedy decode steps (one
@@ -178,11 +179,12 @@ async function runDtype(backend, dtype, copyBw) {
   return { dtype, loadS, stepBytes, stepMs, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], tokS, bw, share: bw / copyBw, prefill };
 }
 
-const backend = await WebGpuBackend.create();
+const backend = await WebGpuBackend.create(args.includes("--gpu-kernels") ? { simpleKernels: false } : {});
 const a = backend.adapter;
 console.log(`# webgpu-decode ${tiny ? "(tiny shape: smoke test, timings meaningless)" : "(issue 6 shape)"}`);
 console.log(`adapter: ${a.vendor} / ${a.architecture} / ${a.device} / ${a.description} via ${a.runtime}; features: ${a.features.join(" ")}`);
 console.log(`host: node ${process.version}, ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`kernels: ${backend.ctx.simpleKernels ? "simple (CPU adapter)" : "GPU (matvec + tiled matmul)"}`);
 console.log(`model: ${JSON.stringify(shape)}; prompt ${promptLen}, ${steps} decode steps (+${WARMUP} warmup), prefill ${prefillLen}`);
 const copyBw = await copyBandwidth(backend);
 console.log(`device-to-device copy: ${(copyBw / 1e9).toFixed(1)} GB/s (read + write)`);

@@ -78,6 +78,9 @@ export class WebGpuBackend implements Backend {
     let result: R;
     try {
       result = fn();
+    } catch (e) {
+      for (const t of scope) releaseTensor(this.ctx, t);
+      throw e;
     } finally {
       this.ctx.scopes.pop();
     }
