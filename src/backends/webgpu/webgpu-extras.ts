@@ -12,8 +12,12 @@ import { fromFloat32 } from "../../formats/dtype.js";
 import { maxAbsDiff } from "../../testing/fixtures.js";
 import type { Backend, Tensor, WeightDtype } from "../ops.js";
 import { ReferenceBackend } from "../reference/reference-backend.js";
-import { dequantizeBlocks, quantizeBlocks, type BlockFormat } from "./ggml-blocks.js";
+import { dequantizeRow, quantizeRow } from "../../formats/quant/quantize-row.js";
+import type { BlockFormat } from "./ggml-blocks.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
+
+const quantizeBlocks = (format: BlockFormat, values: Float32Array): Uint8Array => quantizeRow(format === "q8_0" ? "Q8_0" : "Q4_0", values);
+const dequantizeBlocks = (format: BlockFormat, blocks: Uint8Array): Float32Array => dequantizeRow(format === "q8_0" ? "Q8_0" : "Q4_0", blocks);
 
 function random(rng: SeededRandom, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.nextFloat() * 2 - 1) * scale);
@@ -67,7 +71,7 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     }
   });
 
-  it("ggml blocks: quantize as ggml does, and Q8_0/Q4_0 matmul and embed match the dequantized reference", async () => {
+  it("ggml blocks (formats/quant): Q8_0/Q4_0 matmul and embed match the dequantized reference", async () => {
     // Hand-checked blocks: Q8_0 of 0..31 has d = 31/127 and q = round(j·127/31); Q4_0 of −16..15 has
     // d = −16/−8 = 2 and nibble = trunc(x/2 + 8.5) capped at 15.
     const ramp = Float32Array.from({ length: 32 }, (_, j) => j);

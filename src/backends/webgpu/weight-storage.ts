@@ -54,6 +54,9 @@ export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantized
   const rows = shape.reduce((a, b) => a * b, 1) / cols;
   const quantized = dtype === "q8_0" || dtype === "q4_0";
   if (quantized && cols % BLOCK_VALUES !== 0) throw new UnsupportedError(`${dtype} weight [${shape}]: rows must be whole blocks of 32 values`);
+  if (quantized && (weight.data as Uint8Array).length !== rows * (cols / BLOCK_VALUES) * BLOCK_BYTES[dtype]) {
+    throw new Error(`${dtype} weight [${shape}]: ${(weight.data as Uint8Array).length} bytes of blocks do not fit the shape`);
+  }
   const perChunk = rowsPerChunk(dtype, shape.length === 0 ? [1] : shape, maxBindingBytes);
   const chunks: WeightChunk[] = [];
   for (let rowStart = 0; rowStart < rows; rowStart += perChunk) {
@@ -68,9 +71,6 @@ export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantized
       const part = data.subarray(rowStart * cols, (rowStart + n) * cols);
       chunks.push({ rowStart, rows: n, data: fill(ctx, part, what), dataBytes: part.byteLength, scales: null, scalesBytes: 0 });
     }
-  }
-  if (quantized && (weight.data as Uint8Array).length !== rows * (cols / BLOCK_VALUES) * BLOCK_BYTES[dtype]) {
-    throw new Error(`${dtype} weight [${shape}]: ${(weight.data as Uint8Array).length} bytes of blocks do not fit the shape`);
   }
   return new GpuWeight(shape, dtype, chunks);
 }
