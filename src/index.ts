@@ -12,7 +12,7 @@ export type { CompletionRequest, CompletionEvent } from "./api/text-requests.js"
 export type { BatchSchedulerOptions, BatchStats } from "./engine/batch-scheduler.js";
 export { Tokenizer, StreamingDetokenizer, ChatFormatter, parseModelOutput, type ChatMessage, type ToolDefinition } from "./tokenizer/index.js";
 export type { ModelConfig, LayerConfig, LayerKind, Family } from "./model/model-config.js";
-export { GemmaError, BadPathError, BadFileError, BadRequestError, UnsupportedError, CancelledError, isGemmaError, type GemmaErrorCode } from "./errors.js";
+export { GemmaError, BadPathError, BadFileError, BadRequestError, UnsupportedError, CancelledError, DeviceError, isGemmaError, type GemmaErrorCode } from "./errors.js";
 export { describeModel, type ModelDescription } from "./api/describe-model.js";
 export { pullModel, resolveModelReference, type PullOptions, type PullResult, type ResolveModelOptions } from "./formats/hub/index.js";
 export { VERSION } from "./version.js";
