@@ -1,0 +1,182 @@
+/**
+ * A model set up for training: the one decoder on the autograd backend, every checkpoint tensor a named
+ * float32 `Parameter`. `lossAndGradients` is the primitive every loop here builds on: mean next-token
+ * cross-entropy over a batch, and d loss / d parameter keyed by checkpoint names (a tied output head's
+ * gradient lands in `embed_tokens`, as it does in PyTorch, because it is the same tensor).
+ */
+import { existsSync, statSync } from "node:fs";
+import { BadPathError, BadRequestError } from "../errors.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import type { TensorSource } from "../formats/tensor-source.js";
+import { GemmaDecoder } from "../model/decoder.js";
+import { KvCache } from "../model/kv-cache.js";
+import type { ModelConfig } from "../model/model-config.js";
+import { detectPrefix, loadModelWeights, type ModelWeights } from "../model/model-weights.js";
+import { weightSpecs } from "../model/weight-table.js";
+import { AutogradBackend, asVariable } from "./autograd/autograd-backend.js";
+import { crossEntropyOp, IGNORE_TARGET } from "./autograd/cross-entropy.js";
+import { Parameter } from "./autograd/parameter.js";
+import { Tape } from "./autograd/tape.js";
+import { getSlot } from "./weight-slots.js";
+
+/** One training sequence: `inputIds[t]` predicts `targets[t]` (IGNORE_TARGET = no loss at t). */
+export interface TrainingExample {
+  readonly inputIds: Int32Array;
+  readonly targets: Int32Array;
+}
+
+export interface LossAndGradients {
+  /** Mean cross-entropy over every counted target of the batch. */
+  readonly loss: number;
+  /** Targets counted. */
+  readonly tokens: number;
+  /** d loss / d parameter, keyed by checkpoint tensor name (trainable parameters only). */
+  readonly gradients: Map<string, Float32Array>;
+}
+
+export interface TrainableModelOptions {
+  /** Recompute each layer's activations during backward (less memory, ~1.3× the time). */
+  readonly recompute?: boolean;
+}
+
+/** Next-token example from a token sequence: ids[0..n-2] predict ids[1..n-1]. */
+export function nextTokenExample(ids: ArrayLike<number>): TrainingExample {
+  if (ids.length < 2) throw new BadRequestError(`a training sequence needs at least 2 tokens, got ${ids.length}`, "ids");
+  const all = Int32Array.from(ids);
+  return { inputIds: all.subarray(0, all.length - 1), targets: all.slice(1) };
+}
+
+export class TrainableModel {
+  readonly backend: AutogradBackend;
+  readonly decoder: GemmaDecoder;
+  /** Every distinct parameter, in weight-table order; `name` is the checkpoint name. */
+  readonly parameters: readonly Parameter[];
+  private readonly byName: ReadonlyMap<string, Parameter>;
+
+  constructor(readonly config: ModelConfig, readonly weights: ModelWeights, backend: AutogradBackend, readonly prefix: string) {
+    this.backend = backend;
+    this.decoder = new GemmaDecoder(config, weights, backend);
+    const params: Parameter[] = [];
+    const byName = new Map<string, Parameter>();
+    for (const spec of weightSpecs(config)) {
+      const w = getSlot(weights, spec.slot);
+      if (!(w instanceof Parameter)) throw new Error(`slot ${spec.slot} is not a plain parameter`);
+      const name = spec.slot === "lmHead" ? "lm_head.weight" : prefix + spec.name;
+      if (w.name === "") w.name = name;
+      // transformers registers layer_scalar as a buffer, not a parameter: it is never trained.
+      if (spec.name.endsWith("layer_scalar")) w.trainable = false;
+      if (!byName.has(w.name)) params.push(w);
+      byName.set(name, w);
+    }
+    this.parameters = params;
+    this.byName = byName;
+  }
+
+  /** Loads a Hugging Face model folder for training. */
+  static fromFolder(dir: string, options: TrainableModelOptions = {}): TrainableModel {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder");
+    const { config } = readHfConfig(dir);
+    const checkpoint = SafetensorsCheckpoint.open(dir);
+    try {
+      return TrainableModel.fromSource(config, checkpoint, options);
+    } finally {
+      checkpoint.close();
+    }
+  }
+
+  static fromSource(config: ModelConfig, source: TensorSource, options: TrainableModelOptions = {}): TrainableModel {
+    const backend = new AutogradBackend({ recompute: options.recompute ?? false });
+    const weights = loadModelWeights(config, source, backend);
+    return new TrainableModel(config, weights, backend, detectPrefix(source));
+  }
+
+  parameter(name: string): Parameter {
+    const p = this.byName.get(name);
+    if (!p) throw new BadRequestError(`no parameter named ${JSON.stringify(name)}`, "name");
+    return p;
+  }
+
+  get trainableParameters(): Parameter[] {
+    return this.parameters.filter((p) => p.trainable);
+  }
+
+  zeroGradients(): void {
+    for (const p of this.parameters) p.zeroGrad();
+  }
+
+  /**
+   * Runs forward and backward over `examples`, ADDING d(Σ CE / normalizer)/dθ into each parameter's
+   * gradient (so several calls accumulate). Returns the unnormalised Σ CE and the targets counted.
+   */
+  accumulateGradients(examples: readonly TrainingExample[], normalizer: number, dropoutSeed = 0): { sum: number; tokens: number } {
+    let sum = 0;
+    let tokens = 0;
+    this.backend.setGradEnabled(true);
+    examples.forEach((example, i) => {
+      this.backend.reset((dropoutSeed + Math.imul(i, 0x9e3779b1)) >>> 0);
+      const logits = this.forwardAll(example.inputIds);
+      const tape = this.backend.currentTape();
+      const ce = crossEntropyOp(tape, logits, example.targets, 1 / normalizer);
+      this.backend.backward(ce.loss);
+      sum += ce.sum;
+      tokens += ce.count;
+    });
+    return { sum, tokens };
+  }
+
+  /** Σ CE and count over `examples` without gradients. */
+  evaluate(examples: readonly TrainingExample[]): { sum: number; tokens: number } {
+    const training = this.backend.training;
+    this.backend.training = false;
+    this.backend.setGradEnabled(false);
+    try {
+      let sum = 0;
+      let tokens = 0;
+      for (const example of examples) {
+        this.backend.reset();
+        const ce = crossEntropyOp(new Tape(), this.forwardAll(example.inputIds), example.targets, 1);
+        sum += ce.sum;
+        tokens += ce.count;
+      }
+      return { sum, tokens };
+    } finally {
+      this.backend.training = training;
+      this.backend.setGradEnabled(true);
+    }
+  }
+
+  /** Mean loss and fresh gradients for a batch (each sequence a list of token ids, or examples). */
+  lossAndGradients(batch: readonly (ArrayLike<number> | TrainingExample)[]): LossAndGradients {
+    const examples = batch.map((b) => ("inputIds" in b ? b : nextTokenExample(b)));
+    const total = examples.reduce((n, e) => n + countTargets(e.targets), 0);
+    if (total === 0) throw new BadRequestError("the batch has no tokens to predict", "ids");
+    this.zeroGradients();
+    const { sum } = this.accumulateGradients(examples, total);
+    const gradients = new Map<string, Float32Array>();
+    for (const p of this.parameters) if (p.trainable) gradients.set(p.name, p.grad ? p.grad.slice() : new Float32Array(p.size));
+    return { loss: sum / total, tokens: total, gradients };
+  }
+
+  /** Logits [T, V] of one sequence (values only; no gradients). */
+  logits(ids: Int32Array): Float32Array {
+    this.backend.setGradEnabled(false);
+    try {
+      this.backend.reset();
+      return this.forwardAll(ids).data;
+    } finally {
+      this.backend.setGradEnabled(true);
+    }
+  }
+
+  private forwardAll(ids: Int32Array) {
+    const cache = new KvCache(this.backend, this.config, { maxContext: ids.length, maxChunk: ids.length });
+    return asVariable(this.decoder.forward(ids, cache, { logits: "all" }));
+  }
+}
+
+export function countTargets(targets: Int32Array): number {
+  let n = 0;
+  for (const t of targets) if (t !== IGNORE_TARGET) n++;
+  return n;
+}
