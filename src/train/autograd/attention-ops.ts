@@ -10,6 +10,7 @@
  */
 import type { AttentionParams, KvStore } from "../../backends/ops.js";
 import { softcap } from "../../backends/reference/math.js";
+import { gemmNN, gemmNT, gemmTN } from "./gemm.js";
 import { type Tape, Variable } from "./tape.js";
 
 export class GradKvStore implements KvStore {
@@ -85,40 +86,20 @@ export function attentionOp(tape: Tape, q: Variable, store: GradKvStore, positio
     values.set(store.valueSource[s]!.data.subarray(r * row, (r + 1) * row), i * row);
     kvPos[i] = store.positions[s]!;
   });
-
   const T = q.rows;
-  const cols = q.cols;
+  const mask = visibility(positions, kvPos, p.window); // [T, S]: 1 where the query sees the key
   const group = numHeads / numKvHeads;
   const out = new Float32Array(q.data.length);
-  const rowMax = new Float64Array(T * numHeads);
-  const rowSum = new Float64Array(T * numHeads);
-  const visible: Int32Array[] = [];
-  const scores = new Float64Array(S);
-  for (let t = 0; t < T; t++) {
-    const vis = visibleSlots(kvPos, positions[t]!, p.window);
-    visible.push(vis);
-    for (let h = 0; h < numHeads; h++) {
-      const kvHead = Math.floor(h / group);
-      const qBase = t * cols + h * d;
-      let max = -Infinity;
-      for (let i = 0; i < vis.length; i++) {
-        const score = scoreOf(q.data, qBase, keys, (vis[i]! * numKvHeads + kvHead) * d, d, p);
-        scores[i] = score;
-        if (score > max) max = score;
-      }
-      let sum = 0;
-      for (let i = 0; i < vis.length; i++) {
-        scores[i] = Math.exp(scores[i]! - max);
-        sum += scores[i]!;
-      }
-      rowMax[t * numHeads + h] = max;
-      rowSum[t * numHeads + h] = sum;
-      for (let i = 0; i < vis.length; i++) {
-        const weight = Math.fround(scores[i]! / sum);
-        const vBase = (vis[i]! * numKvHeads + kvHead) * d;
-        for (let j = 0; j < d; j++) out[qBase + j] += weight * values[vBase + j]!;
-      }
-    }
+  const probs = new Float32Array(T * S);
+  for (let h = 0; h < numHeads; h++) {
+    const kvHead = Math.floor(h / group);
+    const qh = columns(q.data, T, q.cols, h * d, d);
+    const kh = columns(keys, S, row, kvHead * d, d);
+    const vh = columns(values, S, row, kvHead * d, d);
+    attentionProbabilities(qh, kh, mask, T, S, d, p, probs);
+    const oh = new Float32Array(T * d);
+    gemmNN(probs, vh, oh, T, d, S);
+    for (let t = 0; t < T; t++) out.set(oh.subarray(t * d, (t + 1) * d), t * q.cols + h * d);
   }
 
   const kvNeedsGrad = filled.some((s) => store.keySource[s]!.requiresGrad || store.valueSource[s]!.requiresGrad);
@@ -130,39 +111,38 @@ export function attentionOp(tape: Tape, q: Variable, store: GradKvStore, positio
     const dq = q.requiresGrad ? q.gradBuffer() : null;
     const dKeys = new Float32Array(S * row);
     const dValues = new Float32Array(S * row);
-    const probs = new Float64Array(S);
-    const dScores = new Float64Array(S);
-    for (let t = 0; t < T; t++) {
-      const vis = visible[t]!;
-      for (let h = 0; h < numHeads; h++) {
-        const kvHead = Math.floor(h / group);
-        const qBase = t * cols + h * d;
-        const max = rowMax[t * numHeads + h]!;
-        const sum = rowSum[t * numHeads + h]!;
+    const dScores = new Float32Array(T * S);
+    for (let h = 0; h < numHeads; h++) {
+      const kvHead = Math.floor(h / group);
+      const qh = columns(q.data, T, q.cols, h * d, d);
+      const kh = columns(keys, S, row, kvHead * d, d);
+      const vh = columns(values, S, row, kvHead * d, d);
+      const scores = attentionProbabilities(qh, kh, mask, T, S, d, p, probs);
+      const gh = columns(g, T, q.cols, h * d, d);
+      gemmNT(gh, vh, dScores, T, S, d); // dP = dO·Vᵀ
+      for (let t = 0; t < T; t++) {
+        const base = t * S;
         let weighted = 0;
-        for (let i = 0; i < vis.length; i++) {
-          const base = (vis[i]! * numKvHeads + kvHead) * d;
-          const score = scoreOf(q.data, qBase, keys, base, d, p);
-          const prob = Math.exp(score - max) / sum;
-          let dp = 0;
-          for (let j = 0; j < d; j++) dp += g[qBase + j]! * values[base + j]!;
-          probs[i] = prob;
-          dScores[i] = dp;
-          weighted += prob * dp;
-          if (p.softcap !== null) scores[i] = score;
-          for (let j = 0; j < d; j++) dValues[base + j] += prob * g[qBase + j]!;
-        }
-        for (let i = 0; i < vis.length; i++) {
-          let ds = probs[i]! * (dScores[i]! - weighted);
+        for (let i = 0; i < S; i++) weighted += probs[base + i]! * dScores[base + i]!;
+        for (let i = 0; i < S; i++) {
+          let ds = probs[base + i]! * (dScores[base + i]! - weighted);
           if (p.softcap !== null) {
-            const y = scores[i]! / p.softcap;
+            const y = scores[base + i]! / p.softcap;
             ds *= 1 - y * y;
           }
-          const dDot = ds * p.scale;
-          const base = (vis[i]! * numKvHeads + kvHead) * d;
-          for (let j = 0; j < d; j++) dKeys[base + j] += dDot * q.data[qBase + j]!;
-          if (dq) for (let j = 0; j < d; j++) dq[qBase + j] += dDot * keys[base + j]!;
+          dScores[base + i] = mask[base + i] ? ds * p.scale : 0;
         }
+      }
+      const dkh = new Float32Array(S * d);
+      const dvh = new Float32Array(S * d);
+      gemmTN(dScores, qh, dkh, S, d, T); // dK = dSᵀ·Q
+      gemmTN(probs, gh, dvh, S, d, T); // dV = Pᵀ·dO
+      addColumns(dKeys, dkh, S, row, kvHead * d, d);
+      addColumns(dValues, dvh, S, row, kvHead * d, d);
+      if (dq) {
+        const dqh = new Float32Array(T * d);
+        gemmNN(dScores, kh, dqh, T, d, S); // dQ = dS·K
+        addColumns(dq, dqh, T, q.cols, h * d, d);
       }
     }
     // Scatter back to the Variables the slots were written from.
@@ -183,23 +163,55 @@ export function attentionOp(tape: Tape, q: Variable, store: GradKvStore, positio
   return result;
 }
 
-/** Indices (into the gathered K/V) a query at `qPos` sees: p ≤ q, and q − p < W when sliding. */
-function visibleSlots(kvPos: Int32Array, qPos: number, window: number | null): Int32Array {
-  const out: number[] = [];
-  for (let i = 0; i < kvPos.length; i++) {
-    const kPos = kvPos[i]!;
-    if (kPos > qPos) continue;
-    if (window !== null && qPos - kPos >= window) continue;
-    out.push(i);
+/**
+ * Softmax probabilities [T, S] of one head into `probs` (0 where masked), as the reference computes them:
+ * score = fround(fround(q·k)·scale), softcapped, exponentials and their sum in doubles, p = fround(e/Σ).
+ * Returns the (softcapped) scores, which the softcap's gradient needs.
+ */
+function attentionProbabilities(qh: Float32Array, kh: Float32Array, mask: Uint8Array, T: number, S: number, d: number, p: AttentionParams, probs: Float32Array): Float32Array {
+  const scores = new Float32Array(T * S);
+  gemmNT(qh, kh, scores, T, S, d);
+  const e = new Float64Array(S);
+  for (let t = 0; t < T; t++) {
+    const base = t * S;
+    let max = -Infinity;
+    for (let i = 0; i < S; i++) {
+      if (!mask[base + i]) continue;
+      let score = Math.fround(scores[base + i]! * p.scale);
+      if (p.softcap !== null) score = softcap(score, p.softcap);
+      scores[base + i] = score;
+      if (score > max) max = score;
+    }
+    let sum = 0;
+    for (let i = 0; i < S; i++) sum += (e[i] = mask[base + i] ? Math.exp(scores[base + i]! - max) : 0);
+    for (let i = 0; i < S; i++) probs[base + i] = mask[base + i] ? Math.fround(e[i]! / sum) : 0;
   }
-  return Int32Array.from(out);
+  return scores;
 }
 
-/** fround(fround(q·k)·scale), softcapped: the reference's score. */
-function scoreOf(q: Float32Array, qBase: number, keys: Float32Array, kBase: number, d: number, p: AttentionParams): number {
-  let dot = 0;
-  for (let j = 0; j < d; j++) dot += q[qBase + j]! * keys[kBase + j]!;
-  let score = Math.fround(Math.fround(dot) * p.scale);
-  if (p.softcap !== null) score = softcap(score, p.softcap);
-  return score;
+/** [T, S] bytes: query t sees key i iff p_i ≤ q_t and, when sliding, q_t − p_i < W. */
+function visibility(positions: Int32Array, kvPos: Int32Array, window: number | null): Uint8Array {
+  const T = positions.length;
+  const S = kvPos.length;
+  const mask = new Uint8Array(T * S);
+  for (let t = 0; t < T; t++) {
+    const qPos = positions[t]!;
+    for (let i = 0; i < S; i++) {
+      const kPos = kvPos[i]!;
+      if (kPos <= qPos && (window === null || qPos - kPos < window)) mask[t * S + i] = 1;
+    }
+  }
+  return mask;
+}
+
+/** Columns [start, start + count) of src [rows, cols] as a contiguous [rows, count]. */
+function columns(src: Float32Array, rows: number, cols: number, start: number, count: number): Float32Array {
+  const out = new Float32Array(rows * count);
+  for (let r = 0; r < rows; r++) out.set(src.subarray(r * cols + start, r * cols + start + count), r * count);
+  return out;
+}
+
+/** dst[:, start:start+count] += src [rows, count]. */
+function addColumns(dst: Float32Array, src: Float32Array, rows: number, cols: number, start: number, count: number): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < count; c++) dst[r * cols + start + c] += src[r * count + c]!;
 }

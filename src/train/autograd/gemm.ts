@@ -1,13 +1,25 @@
 /**
- * Float32 matrix products for training, in plain TypeScript with 4×4 register blocking: each pass over K
- * reads four rows of A and four of B and keeps sixteen running sums (in doubles, rounded once when
- * stored). On this project's 2-core machine that is 3–4× a naive dot-product loop (bench/train-gemm.ts).
- * Every product is reduced to the one "NT" kernel (C = A·Bᵀ, both row-major with K contiguous) after a
- * transpose, which costs O(M·K + N·K) against the product's O(M·N·K).
+ * Float32 matrix products for training. Every product is reduced to one "NT" kernel (C = A·Bᵀ, both
+ * row-major with K contiguous) after a transpose, which costs O(M·K + N·K) against the product's O(M·N·K).
+ * The kernel is WebAssembly SIMD (kernels/gemm-simd.c, ~10 GFLOP/s per core here) when the runtime has
+ * it and the product is big enough to pay for the copies, else TypeScript with 4×4 register blocking
+ * (sixteen running sums in doubles; ~2 GFLOP/s, 3–4× a naive dot-product loop).
  */
+import { simdGemm } from "../kernels/simd-gemm.js";
+
+/** Below this many multiply-adds the copies into WebAssembly memory cost more than they save. */
+const SIMD_MIN_WORK = 4096;
 
 /** C[M, N] = A[M, K] · B[N, K]ᵀ, or C += … when `accumulate`. */
 export function gemmNT(A: Float32Array, B: Float32Array, C: Float32Array, M: number, N: number, K: number, accumulate = false): void {
+  if (A.length < M * K || B.length < N * K || C.length < M * N) throw new Error(`gemm: buffers too small for ${M}×${N}×${K}`);
+  const simd = M * N * K >= SIMD_MIN_WORK ? simdGemm() : null;
+  if (simd) simd.gemmNT(A, B, C, M, N, K, accumulate);
+  else gemmNTScalar(A, B, C, M, N, K, accumulate);
+}
+
+/** The TypeScript kernel (also the fallback without WebAssembly SIMD). */
+export function gemmNTScalar(A: Float32Array, B: Float32Array, C: Float32Array, M: number, N: number, K: number, accumulate = false): void {
   if (A.length < M * K || B.length < N * K || C.length < M * N) throw new Error(`gemm: buffers too small for ${M}×${N}×${K}`);
   let m = 0;
   for (; m + 3 < M; m += 4) {

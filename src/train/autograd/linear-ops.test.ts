@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Pcg32 } from "../../engine/rng.js";
-import { gemmNN, gemmNT, gemmTN } from "./gemm.js";
+import { simdGemm } from "../kernels/simd-gemm.js";
+import { gemmNN, gemmNT, gemmNTScalar, gemmTN } from "./gemm.js";
 import { checkGradients, randomArray, randomParameter, randomVariable } from "./grad-check.js";
 import { dropoutOp, embedOp, loraMatmulOp, matmulOp } from "./linear-ops.js";
 import { LoraWeight } from "./parameter.js";
@@ -11,7 +12,8 @@ const TOLERANCE = 1e-2;
 describe("gemm kernels", () => {
   it("NT, NN and TN agree with a plain triple loop on ragged shapes (1, 3, 4, 5, 31, 33)", () => {
     const rng = new Pcg32(5, 1);
-    for (const [M, N, K] of [[1, 1, 1], [3, 5, 7], [4, 4, 4], [5, 33, 31], [33, 31, 5], [8, 12, 16]] as const) {
+    assert.ok(simdGemm(), "WebAssembly SIMD kernel loads (Node 20 has SIMD128)");
+    for (const [M, N, K] of [[1, 1, 1], [3, 5, 7], [4, 4, 4], [5, 33, 31], [33, 31, 5], [8, 12, 16], [17, 64, 129], [64, 9, 64]] as const) {
       const A = randomArray(rng, M * K);
       const B = randomArray(rng, N * K);
       const want = new Float32Array(M * N);
@@ -20,9 +22,13 @@ describe("gemm kernels", () => {
         for (let k = 0; k < K; k++) s += A[m * K + k]! * B[n * K + k]!;
         want[m * N + n] = s;
       }
-      const nt = new Float32Array(M * N).fill(1);
-      gemmNT(A, B, nt, M, N, K, true);
-      for (let i = 0; i < nt.length; i++) assert.ok(Math.abs(nt[i]! - 1 - want[i]!) < 1e-5, `NT ${M}×${N}×${K}`);
+      for (const kernel of [gemmNT, gemmNTScalar, simdGemm()!.gemmNT.bind(simdGemm())]) {
+        const nt = new Float32Array(M * N).fill(1);
+        kernel(A, B, nt, M, N, K, true);
+        for (let i = 0; i < nt.length; i++) assert.ok(Math.abs(nt[i]! - 1 - want[i]!) < 1e-5, `NT ${M}×${N}×${K}`);
+        kernel(A, B, nt, M, N, K, false);
+        for (let i = 0; i < nt.length; i++) assert.ok(Math.abs(nt[i]! - want[i]!) < 1e-5, `NT ${M}×${N}×${K}`);
+      }
       const Bt = new Float32Array(K * N);
       for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) Bt[k * N + n] = B[n * K + k]!;
       const nn = new Float32Array(M * N);
