@@ -3,10 +3,12 @@
  *
  * A `GradKvStore` remembers, for each slot, which Variable row its key and value came from, so attention's
  * gradient lands on the k/v projections of the layer that wrote them, including when a later KV-shared
- * layer reads them. The forward follows the reference (scores in float32, softmax in doubles); the backward
- * recomputes the probabilities from the saved row maximum and sum instead of keeping [T, heads, S] values:
- *   p = softmax(s),  dp_i = g·v_i,  ds_i = p_i·(dp_i − Σ_j p_j·dp_j),  softcap: ·(1 − (s_i/c)²),
- *   dq += ds_i·scale·k_i,  dk_i += ds_i·scale·q,  dv_i += p_i·g.
+ * layer reads them. Each head runs as matrix products (scores Q·Kᵀ, output P·V; masked entries are
+ * computed and zeroed, which at training lengths costs less than scalar loops would). Rounding follows the
+ * reference (scores float32, softmax sums in doubles); the backward recomputes P per head instead of
+ * keeping [heads, T, S] values alive:
+ *   dP = dO·Vᵀ,  dS = P⊙(dP − rowsum(P⊙dP)) [softcap: ·(1 − (s/c)²)],
+ *   dQ = dS·scale·K,  dK = (dS·scale)ᵀ·Q,  dV = Pᵀ·dO.
  */
 import type { AttentionParams, KvStore } from "../../backends/ops.js";
 import { softcap } from "../../backends/reference/math.js";
