@@ -50,9 +50,8 @@ export function nextTokenExample(ids: ArrayLike<number>): TrainingExample {
 export class TrainableModel {
   readonly backend: AutogradBackend;
   readonly decoder: GemmaDecoder;
-  /** Every distinct parameter, in weight-table order; `name` is the checkpoint name. */
-  readonly parameters: readonly Parameter[];
-  private readonly byName: ReadonlyMap<string, Parameter>;
+  private readonly params: Parameter[];
+  private readonly byName: Map<string, Parameter>;
 
   constructor(readonly config: ModelConfig, readonly weights: ModelWeights, backend: AutogradBackend, readonly prefix: string) {
     this.backend = backend;
@@ -69,8 +68,20 @@ export class TrainableModel {
       if (!byName.has(w.name)) params.push(w);
       byName.set(name, w);
     }
-    this.parameters = params;
+    this.params = params;
     this.byName = byName;
+  }
+
+  /** Every distinct parameter, in weight-table order (LoRA tensors last); `name` is the checkpoint name. */
+  get parameters(): readonly Parameter[] {
+    return this.params;
+  }
+
+  /** Adds a parameter that is not a checkpoint slot (a LoRA A or B), under its own name. */
+  addParameter(p: Parameter): void {
+    if (this.byName.has(p.name)) throw new Error(`parameter ${p.name} exists already`);
+    this.params.push(p);
+    this.byName.set(p.name, p);
   }
 
   /** Loads a Hugging Face model folder for training. */
