@@ -11,7 +11,7 @@ import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
 import type { Backend, HostWeight, Tensor, WeightDtype } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
@@ -30,7 +30,7 @@ export function runBackendConformance(label: string, makeBackend: () => Promise<
   describe(`${label}: decoder matches transformers on every fixture`, () => runFixtureSuite(makeBackend, options.fixtureTolerance));
 }
 
-function randomValues(rng: Pcg32, n: number, scale = 1): Float32Array {
+function randomValues(rng: SeededRandom, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (rng.nextFloat() * 2 - 1) * scale;
   return out;
@@ -55,7 +55,7 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
   const dtypes = options.weightDtypes ?? ["f32", "f16", "bf16"];
   const tol = options.opTolerance;
   const ref = new ReferenceBackend();
-  const rng = new Pcg32(1234);
+  const rng = new SeededRandom(1234);
   // Sizes on both sides of typical vector and tile widths, and odd head counts.
   const sizes = [1, 3, 31, 32, 33, 64, 65, 100];
 
