@@ -4,7 +4,7 @@
  * Linear and embedding N(0, initializer_range); RMSNorm weights at their identity (1 for Gemma 4's `x·w`
  * form, 0 for the `x·(1+w)` form); layer_scalar and router scales 1.
  */
-import { Pcg32 } from "../engine/rng.js";
+import { SeededRandom } from "../engine/rng.js";
 import { BadFileError } from "../errors.js";
 import type { StoredTensor, TensorInfo } from "../formats/safetensors.js";
 import type { TensorSource } from "../formats/tensor-source.js";
@@ -12,7 +12,7 @@ import type { ModelConfig } from "../model/model-config.js";
 import { weightSpecs } from "../model/weight-table.js";
 
 export function randomInitSource(config: ModelConfig, seed: number, initializerRange = 0.02): TensorSource {
-  const rng = new Pcg32(seed, 7);
+  const rng = new SeededRandom(seed * 1000003 + 7);
   const tensors = new Map<string, StoredTensor>();
   for (const spec of weightSpecs(config)) {
     const name = spec.slot === "lmHead" ? spec.name : `model.${spec.name}`;
@@ -28,7 +28,7 @@ export function randomInitSource(config: ModelConfig, seed: number, initializerR
 }
 
 /** Box–Muller standard normal. */
-export function normal(rng: Pcg32): number {
+export function normal(rng: SeededRandom): number {
   const u = 1 - rng.nextFloat();
   const v = rng.nextFloat();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);

@@ -4,7 +4,7 @@
  * PEFT's do: A ~ kaiming-uniform (bound 1/√in), B = 0, so the adapted model starts equal to the base.
  */
 import { BadRequestError } from "../../errors.js";
-import { Pcg32 } from "../../engine/rng.js";
+import { SeededRandom } from "../../engine/rng.js";
 import { weightSpecs } from "../../model/weight-table.js";
 import { LoraWeight, Parameter } from "../autograd/parameter.js";
 import type { TrainableModel } from "../trainable-model.js";
@@ -23,7 +23,7 @@ export interface AttachedLora {
  */
 export function attachLora(model: TrainableModel, spec: LoraSpec, tensors: ReadonlyMap<string, Float32Array> = new Map(), seed = 0): AttachedLora {
   checkLoraSpec(spec);
-  const rng = new Pcg32(seed, 9);
+  const rng = new SeededRandom(seed * 1000003 + 9);
   const scaling = loraScaling(spec);
   const adapted = new Map<string, LoraWeight>();
   for (const p of model.parameters) p.trainable = false;
