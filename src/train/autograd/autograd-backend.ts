@@ -13,7 +13,7 @@ import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoePara
 import { toFloat32 } from "../../formats/dtype.js";
 import { asGradStore, attentionOp, GradKvStore, writeKvOp } from "./attention-ops.js";
 import {
-  addOp, gatedActivationOp, mulOp, scaleByWeightOp, scaleOp, sliceColumnsOp, sliceRowsOp, softcapOp,
+  addOp, concatRowsOp, gatedActivationOp, mulOp, scaleByWeightOp, scaleOp, sliceColumnsOp, sliceRowsOp, softcapOp,
 } from "./elementwise-ops.js";
 import { embedOp, loraMatmulOp, matmulOp } from "./linear-ops.js";
 import { moeOp } from "./moe-ops.js";
@@ -190,6 +190,10 @@ export class AutogradBackend implements Backend {
 
   sliceRows(x: Tensor, start: number, count: number): Tensor {
     return sliceRowsOp(this.recording, asVariable(x), start, count);
+  }
+
+  concatRows(parts: readonly Tensor[]): Tensor {
+    return concatRowsOp(this.recording, parts.map(asVariable));
   }
 
   sliceColumns(x: Tensor, start: number, count: number): Tensor {

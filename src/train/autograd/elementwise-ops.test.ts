@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SeededRandom } from "../../engine/rng.js";
 import {
-  addOp, gatedActivationOp, mulOp, scaleByWeightOp, scaleOp, sliceColumnsOp, sliceRowsOp, softcapOp,
+  addOp, concatRowsOp, gatedActivationOp, mulOp, scaleByWeightOp, scaleOp, sliceColumnsOp, sliceRowsOp, softcapOp,
 } from "./elementwise-ops.js";
 import { checkGradients, randomParameter, randomVariable } from "./grad-check.js";
 
@@ -49,6 +49,9 @@ describe("elementwise ops: backward matches finite differences", () => {
       const rows = checkGradients((t) => sliceRowsOp(t, x, 1, s[0]), [x]);
       const cols = checkGradients((t) => sliceColumnsOp(t, x, 2, s[1]), [x]);
       assert.ok(rows.worst < TOLERANCE && cols.worst < TOLERANCE, rows.where + cols.where);
+      const y = randomVariable(rng, [2, s[1] + 2]);
+      const cat = checkGradients((t) => concatRowsOp(t, [x, y, x]), [x, y]);
+      assert.ok(cat.worst < TOLERANCE, cat.where);
     });
   }
 });

@@ -1,6 +1,6 @@
 /**
  * Elementwise ops and slices with their gradients: add, mul, scale, scale by a [1] weight (Gemma 4's
- * layer_scalar), softcap c·tanh(x/c), the gated GELU act(gate)⊙up, and row/column slices.
+ * layer_scalar), softcap c·tanh(x/c), the gated GELU act(gate)⊙up, row/column slices and row concatenation.
  */
 import type { Activation } from "../../backends/ops.js";
 import { erf, geluExact, geluTanh, softcap } from "../../backends/reference/math.js";
@@ -165,6 +165,36 @@ export function sliceColumnsOp(tape: Tape, x: Variable, start: number, count: nu
       if (!g) return;
       const d = x.gradBuffer();
       for (let t = 0; t < x.rows; t++) for (let c = 0; c < count; c++) d[t * cols + start + c] += g[t * count + c]!;
+    });
+  }
+  return out;
+}
+
+/** Rows of every part, stacked: [ΣT, N]. */
+export function concatRowsOp(tape: Tape, parts: readonly Variable[]): Variable {
+  if (parts.length === 0) throw new Error("concatRows: no parts");
+  const cols = parts[0]!.cols;
+  let rows = 0;
+  for (const p of parts) {
+    if (p.cols !== cols) throw new Error(`concatRows: [${p.shape}] does not have ${cols} columns`);
+    rows += p.rows;
+  }
+  const data = new Float32Array(rows * cols);
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p.data, offset);
+    offset += p.data.length;
+  }
+  const out = new Variable([rows, ...parts[0]!.shape.slice(1)], data, parts.some((p) => p.requiresGrad));
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const g = out.grad;
+      if (!g) return;
+      let at = 0;
+      for (const p of parts) {
+        if (p.requiresGrad) accumulate(p.gradBuffer(), g.subarray(at, at + p.data.length));
+        at += p.data.length;
+      }
     });
   }
   return out;
