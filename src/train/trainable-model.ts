@@ -17,7 +17,8 @@ import { weightSpecs } from "../model/weight-table.js";
 import { AutogradBackend, asVariable } from "./autograd/autograd-backend.js";
 import { crossEntropyOp, IGNORE_TARGET } from "./autograd/cross-entropy.js";
 import { Parameter } from "./autograd/parameter.js";
-import { Tape } from "./autograd/tape.js";
+import { Tape, type Variable } from "./autograd/tape.js";
+import { addOp } from "./autograd/elementwise-ops.js";
 import { getSlot } from "./weight-slots.js";
 
 /** One training sequence: `inputIds[t]` predicts `targets[t]` (IGNORE_TARGET = no loss at t). */
@@ -118,37 +119,46 @@ export class TrainableModel {
 
   /**
    * Runs forward and backward over `examples`, ADDING d(Σ CE / normalizer)/dθ into each parameter's
-   * gradient (so several calls accumulate). Returns the unnormalised Σ CE and the targets counted.
+   * gradient (so several calls accumulate). Sequences go through the decoder `microBatch` at a time as one
+   * batched pass (their rows stacked, so each weight is read once per group). Returns the unnormalised
+   * Σ CE and the targets counted.
    */
-  accumulateGradients(examples: readonly TrainingExample[], normalizer: number, dropoutSeed = 0): { sum: number; tokens: number } {
+  accumulateGradients(examples: readonly TrainingExample[], normalizer: number, dropoutSeed = 0, microBatch = 1): { sum: number; tokens: number } {
     let sum = 0;
     let tokens = 0;
     this.backend.setGradEnabled(true);
-    examples.forEach((example, i) => {
-      this.backend.reset((dropoutSeed + Math.imul(i, 0x9e3779b1)) >>> 0);
-      const logits = this.forwardAll(example.inputIds);
+    for (let start = 0; start < examples.length; start += microBatch) {
+      const group = examples.slice(start, start + microBatch);
+      this.backend.reset((dropoutSeed + Math.imul(start + 1, 0x9e3779b1)) >>> 0);
       const tape = this.backend.currentTape();
-      const ce = crossEntropyOp(tape, logits, example.targets, 1 / normalizer);
-      this.backend.backward(ce.loss);
-      sum += ce.sum;
-      tokens += ce.count;
-    });
+      let loss: Variable | null = null;
+      this.forwardGroup(group).forEach((logits, i) => {
+        const ce = crossEntropyOp(tape, logits, group[i]!.targets, 1 / normalizer);
+        loss = loss ? addOp(tape, loss, ce.loss) : ce.loss;
+        sum += ce.sum;
+        tokens += ce.count;
+      });
+      this.backend.backward(loss!);
+    }
     return { sum, tokens };
   }
 
   /** Σ CE and count over `examples` without gradients. */
-  evaluate(examples: readonly TrainingExample[]): { sum: number; tokens: number } {
+  evaluate(examples: readonly TrainingExample[], microBatch = 1): { sum: number; tokens: number } {
     const training = this.backend.training;
     this.backend.training = false;
     this.backend.setGradEnabled(false);
     try {
       let sum = 0;
       let tokens = 0;
-      for (const example of examples) {
+      for (let start = 0; start < examples.length; start += microBatch) {
+        const group = examples.slice(start, start + microBatch);
         this.backend.reset();
-        const ce = crossEntropyOp(new Tape(), this.forwardAll(example.inputIds), example.targets, 1);
-        sum += ce.sum;
-        tokens += ce.count;
+        this.forwardGroup(group).forEach((logits, i) => {
+          const ce = crossEntropyOp(new Tape(), logits, group[i]!.targets, 1);
+          sum += ce.sum;
+          tokens += ce.count;
+        });
       }
       return { sum, tokens };
     } finally {
@@ -180,9 +190,18 @@ export class TrainableModel {
     }
   }
 
-  private forwardAll(ids: Int32Array) {
-    const cache = new KvCache(this.backend, this.config, { maxContext: ids.length, maxChunk: ids.length });
-    return asVariable(this.decoder.forward(ids, cache, { logits: "all" }));
+  private forwardAll(ids: Int32Array): Variable {
+    return this.forwardGroup([{ inputIds: ids, targets: ids }])[0]!;
+  }
+
+  /** One batched full-sequence pass (each sequence its own single-chunk KV cache): logits per sequence. */
+  private forwardGroup(examples: readonly TrainingExample[]): Variable[] {
+    const steps = examples.map((e) => ({
+      ids: e.inputIds,
+      cache: new KvCache(this.backend, this.config, { maxContext: e.inputIds.length, maxChunk: e.inputIds.length }),
+      logits: "all" as const,
+    }));
+    return this.decoder.forwardBatch(steps).map(asVariable);
   }
 }
 
