@@ -4,10 +4,12 @@ import { demoCommand } from "./demo.js";
 import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
 import { logitsCommand } from "./logits.js";
+import { trainCommand } from "./train.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
   demoCommand,
+  trainCommand,
 ];

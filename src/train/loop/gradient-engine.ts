@@ -92,7 +92,6 @@ export class WorkerPoolEngine implements GradientEngine {
       const gradBuffer = new SharedArrayBuffer(offset * 4);
       const init: WorkerInit = { setup, data, gradBuffer, gradLayout };
       const worker = new Worker(new URL("./train-worker.js", import.meta.url), { workerData: init });
-      worker.unref();
       this.workers.push(worker);
       this.gradViews.push(gradLayout.map((g) => new Float32Array(gradBuffer, g.offset * 4, g.size)));
     }
