@@ -7,12 +7,17 @@ import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import type { TensorSource } from "../formats/tensor-source.js";
+import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
+import { readPeftAdapter } from "../train/lora/peft-adapter.js";
 import { Model, type SessionLimits } from "./model.js";
 
 export interface LoadModelOptions extends SessionLimits {
   /** A backend name ("reference", …) or an instance. */
   readonly backend?: string | Backend;
   readonly onProgress?: (progress: LoadProgress) => void;
+  /** A PEFT LoRA adapter folder, merged into the weights as they load (adapted weights become float32). */
+  readonly lora?: string;
 }
 
 export const DEFAULT_PREFILL_CHUNK = 512;
@@ -22,7 +27,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
   const { config } = readHfConfig(dir);
   const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
+  const checkpoint: TensorSource = options.lora
+    ? new LoraMergedSource(SafetensorsCheckpoint.open(dir), readPeftAdapter(options.lora))
+    : SafetensorsCheckpoint.open(dir);
   try {
     const layout = describeLayout(config, checkpoint);
     const weights = loadModelWeights(config, checkpoint, backend, options.onProgress);
@@ -31,7 +38,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       maxContext: options.maxContext ?? config.maxPositions,
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
-    const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
+    const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal, ...(options.lora ? { lora: options.lora } : {}) };
     return new Model(decoder, info, limits, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
