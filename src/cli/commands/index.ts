@@ -4,6 +4,9 @@ import { demoCommand } from "./demo.js";
 import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
 import { logitsCommand } from "./logits.js";
+import { finetuneCommand } from "./finetune.js";
+import { mergeCommand } from "./merge.js";
+import { perplexityCommand } from "./perplexity.js";
 import { trainCommand } from "./train.js";
 
 export const COMMANDS: readonly CliCommand[] = [
@@ -12,4 +15,7 @@ export const COMMANDS: readonly CliCommand[] = [
   logitsCommand,
   demoCommand,
   trainCommand,
+  finetuneCommand,
+  perplexityCommand,
+  mergeCommand,
 ];
