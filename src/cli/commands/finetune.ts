@@ -63,10 +63,9 @@ export const finetuneCommand: CliCommand = {
     const out = resolve(values.out ?? "finetune-out");
     const configJson = readFileSync(join(dir, "config.json"), "utf8");
     const { config } = parseHfConfig(JsonFields.parse(join(dir, "config.json"), configJson), null);
-    const tokenizer = loadTextTokenizer(dir);
     const prepare = async (path: string, name: string): Promise<string> => {
       if (path.endsWith(".tokens")) return path;
-      const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), tokenizer);
+      const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), loadTextTokenizer(dir));
       process.stderr.write(`${path}: ${p.documents} documents, ${p.tokens} tokens (${p.trainableTokens} with loss)\n`);
       return p.path;
     };
