@@ -7,6 +7,7 @@ export { Model, type ModelInfo, type SessionLimits } from "./api/model.js";
 export type { Session } from "./engine/session.js";
 export type { GenerateOptions, GeneratedToken, FinishReason, LogitsProcessor } from "./engine/generate.js";
 export type { SamplingOptions } from "./engine/sampler.js";
+export type { LossAndGradients } from "./train/trainable-model.js";
 export type { ModelConfig, LayerConfig, LayerKind, Family } from "./model/model-config.js";
 export { GemmaError, BadPathError, BadFileError, BadRequestError, UnsupportedError, CancelledError, isGemmaError, type GemmaErrorCode } from "./errors.js";
 export { VERSION } from "./version.js";
