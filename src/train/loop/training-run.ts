@@ -26,6 +26,7 @@ import { saveModelFolder, writeAtomically } from "../save-model-folder.js";
 import { DataOrder } from "./data-order.js";
 import { type EngineData, type GradientEngine, InProcessEngine, WorkerPoolEngine } from "./gradient-engine.js";
 import { lossPlotSvg, type ReferenceLine } from "./loss-plot.js";
+import type { TrainableModel } from "../trainable-model.js";
 import { createModelSetup, modelFromSetup, type ModelSetup } from "./model-setup.js";
 import { formatDuration, type ProgressLine, progressLine } from "./progress-line.js";
 import { emptyHistory, type TrainingHistory } from "./training-history.js";
@@ -82,6 +83,8 @@ export interface RunResult {
   readonly finalValidationTokens: number;
   readonly wallSeconds: number;
   readonly tokensSeen: number;
+  /** The trained model as it is in memory (weights shared with the workers, which are stopped). */
+  readonly model: TrainableModel;
 }
 
 const STATE_FILE = "trainer-state.json";
@@ -154,6 +157,8 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
   try {
     if (resumed && resumed.workers !== spec.workers) progress.message(`note: resuming with ${spec.workers} workers (the checkpoint used ${resumed.workers}); losses will differ in the last digits`);
     const lastStep = Math.min(settings.steps, spec.stopAfter ?? settings.steps);
+    // Where the run starts from, so the curve shows how far training moved the held-out loss.
+    if (!resumed && settings.evalEvery > 0 && numValidation > 0) await validate(0, settings.evalSequences);
     for (let step = startStep; step < lastStep; step++) {
       const indices = order.batch(step);
       const { sum, tokens } = await engine.computeGradients(indices, (settings.seed * 2654435761 + step) >>> 0);
@@ -186,7 +191,7 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
     }) + "\n");
     writeAtomically(join(spec.outDir, "loss-curve.svg"), lossPlotSvg(history, spec.title ?? "training loss", spec.references ?? []));
     progress.message(`done: ${history.steps.length} steps, ${tokensSeen} tokens in ${formatDuration(wallSeconds)}${final ? `; validation loss ${final.loss.toFixed(4)}, perplexity ${Math.exp(final.loss).toFixed(2)}` : ""}`);
-    return { history, finalValidationLoss: final?.loss ?? null, finalValidationTokens: final?.tokens ?? 0, wallSeconds, tokensSeen };
+    return { history, finalValidationLoss: final?.loss ?? null, finalValidationTokens: final?.tokens ?? 0, wallSeconds, tokensSeen, model };
   } finally {
     await engine.close();
   }
