@@ -61,7 +61,7 @@ describe("gemma4 CLI", () => {
 
   it("user errors print one line and exit 2, leaving no partial output", () => {
     const cases: [string[], RegExp][] = [
-      [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such file or folder/],
+      [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such folder/],
       [["generate", join(HF_FIXTURES, "gemma3")], /--prompt-ids is required/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,x"], /"x" is not a token id/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--top-p", "2"], /--top-p must be a number ≥ 0 ≤ 1/],
@@ -69,7 +69,7 @@ describe("gemma4 CLI", () => {
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,999"], /token id 999 is outside the vocabulary/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--bogus"], /Unknown option '--bogus'/],
       [["logits", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,9999", "--out", join(out, "bad.safetensors")], /outside the vocabulary/],
-      [["info", join(HF_FIXTURES, "gemma3", "model.safetensors")], /is not a model folder/],
+      [["info", join(HF_FIXTURES, "gemma3", "model.safetensors")], /is a file; a model is a folder/],
       [["nonsense"], /unknown command "nonsense"/],
     ];
     for (const [args, pattern] of cases) {

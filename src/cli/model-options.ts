@@ -1,5 +1,6 @@
 /** Flags shared by commands that load a model: the model reference, the backend, context limits, a LoRA adapter. */
 import { loadModel } from "../api/load-model.js";
+import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
 import type { Model } from "../api/model.js";
 import { numberFlag } from "./command.js";
 
@@ -17,10 +18,11 @@ export interface ModelFlagValues {
   readonly lora?: string | undefined;
 }
 
-/** Loads the model a command was pointed at. */
+/** Loads the model a command was pointed at: a folder, `org/name[@rev]` or `hf:org/name` (pulled if not cached). */
 export async function loadCliModel(reference: string, values: ModelFlagValues): Promise<Model> {
   const maxContext = numberFlag("ctx", values.ctx, { min: 1, integer: true });
-  return loadModel(reference, {
+  const dir = await resolveModelReference(reference, { download: true });
+  return loadModel(dir, {
     ...(values.backend !== undefined ? { backend: values.backend } : {}),
     ...(maxContext !== undefined ? { maxContext } : {}),
     ...(values.lora !== undefined ? { lora: values.lora } : {}),

@@ -71,7 +71,7 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
   const { config } = parseHfConfig(JsonFields.parse(join(dir, "config.json"), configJson), null);
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
-    const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), loadTextTokenizer(dir));
+    const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), await loadTextTokenizer(dir));
     process.stderr.write(`${path}: ${p.documents} documents, ${p.tokens} tokens (${p.trainableTokens} with loss)\n`);
     return p.path;
   };

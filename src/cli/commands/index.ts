@@ -3,7 +3,12 @@ import type { CliCommand } from "../command.js";
 import { demoCommand } from "./demo.js";
 import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
+import { listCommand } from "./list.js";
 import { logitsCommand } from "./logits.js";
+import { promptCommand } from "./prompt.js";
+import { pullCommand } from "./pull.js";
+import { rmCommand } from "./rm.js";
+import { tokenizeCommand } from "./tokenize.js";
 import { finetuneCommand } from "./finetune.js";
 import { mergeCommand } from "./merge.js";
 import { perplexityCommand } from "./perplexity.js";
@@ -13,7 +18,12 @@ export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
+  tokenizeCommand,
+  promptCommand,
   demoCommand,
+  pullCommand,
+  listCommand,
+  rmCommand,
   trainCommand,
   finetuneCommand,
   perplexityCommand,

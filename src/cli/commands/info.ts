@@ -1,5 +1,6 @@
 /** `gemma4 info MODEL`: what a checkpoint is, from its config and tensor headers (no weights loaded). */
 import { describeModel, type ModelDescription } from "../../api/describe-model.js";
+import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
 import type { CliCommand } from "../command.js";
 import { modelArgument, parseCommandLine } from "../command.js";
 import { formatBytes, formatCount, formatShortCount } from "../format.js";
@@ -9,11 +10,12 @@ export const infoCommand: CliCommand = {
   summary: "describe a model: architecture, layers, parameters, dtype, size, KV-cache cost",
   usage: `usage: gemma4 info MODEL [--json]
 
-  MODEL     a Hugging Face model folder (config.json + *.safetensors); --model also accepted
+  MODEL     a model folder (config.json + *.safetensors), or org/name[@rev] / hf:org/name from the
+            Hugging Face cache (see gemma4 pull); --model also accepted
   --json    print the description as JSON`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { model: { type: "string" }, json: { type: "boolean" } });
-    const description = describeModel(modelArgument(positionals, values.model)!);
+    const description = describeModel(await resolveModelReference(modelArgument(positionals, values.model)!));
     console.log(values.json ? JSON.stringify(description, null, 2) : formatDescription(description));
   },
 };

@@ -45,7 +45,7 @@ export const perplexityCommand: CliCommand = {
     } else {
       const scratch = mkdtempSync(join(tmpdir(), "gemma4-perplexity-"));
       try {
-        const prepared = values.data!.endsWith(".tokens") ? values.data! : (await prepareTrainingData(values.data!, join(scratch, "data.tokens"), loadTextTokenizer(dir))).path;
+        const prepared = values.data!.endsWith(".tokens") ? values.data! : (await prepareTrainingData(values.data!, join(scratch, "data.tokens"), await loadTextTokenizer(dir))).path;
         const examples = openExamples({ path: prepared, sequenceLength });
         try {
           const n = Math.min(examples.numExamples, maxSequences);

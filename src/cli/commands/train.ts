@@ -64,7 +64,7 @@ export async function buildRunSpec(config: TrainConfig, o: Overrides): Promise<R
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
     if (!config.tokenizer) throw new UsageError(`${path}: text data needs a tokenizer (set "tokenizer" in ${config.path})`, "data");
-    const prepared = await prepareTrainingData(path, join(o.out, "data", `${name}.tokens`), loadTextTokenizer(config.tokenizer));
+    const prepared = await prepareTrainingData(path, join(o.out, "data", `${name}.tokens`), await loadTextTokenizer(config.tokenizer));
     process.stderr.write(`${path}: ${prepared.documents} documents, ${prepared.tokens} tokens (${prepared.trainableTokens} with loss)\n`);
     return prepared.path;
   };

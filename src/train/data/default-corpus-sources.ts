@@ -106,7 +106,7 @@ export function readKjvDocuments(verses: string, path = "bible output"): CorpusD
     if (line.trim() === "") continue;
     const m = /^([1-3]?[A-Za-z]+)(\d+):(\d+) (.*)$/.exec(line);
     if (!m) throw new BadFileError(path, `line ${i + 1} is not "BookC:V text"`);
-    const [, abbreviation, chapterText, , text] = m as unknown as [string, string, string, string, string];
+    const abbreviation = m[1]!, chapterText = m[2]!, text = m[4]!;
     if (abbreviations[abbreviations.length - 1] !== abbreviation) abbreviations.push(abbreviation);
     const book = KJV_BOOKS[abbreviations.length - 1];
     if (book === undefined) throw new BadFileError(path, `line ${i + 1}: more than ${KJV_BOOKS.length} books`);

@@ -11,7 +11,7 @@ import { prepareTrainingData } from "./prepare-training-data.js";
 
 const work = mkdtempSync(join(tmpdir(), "gemma4-data-"));
 after(() => rmSync(work, { recursive: true, force: true }));
-const tokenizer = loadTextTokenizer(join(PACKAGE_ROOT, "models", "default"));
+const tokenizer = await loadTextTokenizer(join(PACKAGE_ROOT, "models", "default"));
 
 describe("training data preparation", () => {
   it("chat JSONL: loss only on the model's text and its closing <turn|>", async () => {
