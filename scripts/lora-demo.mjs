@@ -2,7 +2,7 @@
 // The default model's LoRA demonstration: fine-tunes models/default on data/chat-demo (CC0) with LoRA,
 // then checks that the saved PEFT adapter reloads with bit-identical logits on the training backend and
 // within 1e-4 through loadModel({ lora }) (merged at load), and writes the numbers to OUT/lora-demo.json.
-// Usage: npm run build && node scripts/make-chat-demo-data.mjs && node scripts/lora-demo.mjs [OUT=models/default/lora-chat-demo]
+// Usage: npm run build && node scripts/make-chat-demo-data.mjs && node scripts/lora-demo.mjs [OUT=models/default/lora-chat-demo] [BASE=models/default] [STEPS=40]
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel } from "../dist/index.js";
@@ -12,9 +12,10 @@ import { loadTrainableModel } from "../dist/train/load-trainable-model.js";
 import { BpeEncoder } from "../dist/train/tokenizer/bpe-encoder.js";
 
 const out = process.argv[2] ?? "models/default/lora-chat-demo";
-const base = "models/default";
+const base = process.argv[3] ?? "models/default";
+const steps = process.argv[4] ?? "40";
 const args = [base, "--data", "data/chat-demo/train.jsonl", "--validation", "data/chat-demo/validation.jsonl", "--lora-r", "8", "--lora-alpha", "16",
-  "--lora-dropout", "0.05", "--steps", "40", "--lr", "2e-3", "--warmup", "5", "--batch-size", "8", "--micro-batch", "4", "--sequence-length", "128",
+  "--lora-dropout", "0.05", "--steps", steps, "--lr", "2e-3", "--warmup", "5", "--batch-size", "8", "--micro-batch", "4", "--sequence-length", "128",
   "--eval-every", "10", "--workers", "2", "--seed", "7", "--out", out];
 const result = await runTraining(await finetuneSpec(args));
 const encoder = BpeEncoder.fromTokenizerJson(JSON.parse(readFileSync(join(base, "tokenizer.json"), "utf8")));
