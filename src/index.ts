@@ -7,6 +7,7 @@ export { Model, type ModelInfo, type SessionLimits } from "./api/model.js";
 export type { Session } from "./engine/session.js";
 export type { GenerateOptions, GeneratedToken, FinishReason, LogitsProcessor } from "./engine/generate.js";
 export type { SamplingOptions } from "./engine/sampler.js";
+export type { LossAndGradients } from "./train/trainable-model.js";
 export type { ChatRequest, ChatEvent, ToolChoice, ResponseFormat, Usage } from "./engine/chat-generation.js";
 export type { CompletionRequest, CompletionEvent } from "./api/text-requests.js";
 export type { BatchSchedulerOptions, BatchStats } from "./engine/batch-scheduler.js";

@@ -6,6 +6,9 @@ import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
 import type { Backend } from "../backends/ops.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import type { TensorSource } from "../formats/tensor-source.js";
+import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
+import { readPeftAdapter } from "../train/lora/peft-adapter.js";
 import { Model, type SessionLimits } from "./model.js";
 import { openCheckpoint } from "./open-checkpoint.js";
 
@@ -13,13 +16,17 @@ export interface LoadModelOptions extends SessionLimits {
   /** A backend name ("reference", …) or an instance. */
   readonly backend?: string | Backend;
   readonly onProgress?: (progress: LoadProgress) => void;
+  /** A PEFT LoRA adapter folder, merged into the weights as they load (adapted weights become float32). */
+  readonly lora?: string;
 }
 
 export const DEFAULT_PREFILL_CHUNK = 512;
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   const opened = openCheckpoint(path);
-  const { config, source } = opened;
+  const { config } = opened;
+  // A LoRA adapter is merged into the weights as they are read.
+  const source: TensorSource = options.lora ? new LoraMergedSource(opened.source, readPeftAdapter(options.lora)) : opened.source;
   try {
     const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
     const layout = describeLayout(config, source);
@@ -29,7 +36,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
       maxContext: options.maxContext ?? config.maxPositions,
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
-    const info = { source: path, fileBytes: source.fileBytes, skippedTensors: layout.skippedMultimodal };
+    const info = { source: path, fileBytes: source.fileBytes, skippedTensors: layout.skippedMultimodal, ...(options.lora ? { lora: options.lora } : {}) };
     return new Model(decoder, info, limits, await opened.tokenizer(), opened.generationDefaults, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });

@@ -14,6 +14,8 @@ import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../
 import { Session } from "../engine/session.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import type { ModelConfig } from "../model/model-config.js";
+import { loadTrainableModel } from "../train/load-trainable-model.js";
+import type { LossAndGradients, TrainableModel } from "../train/trainable-model.js";
 
 export interface ModelInfo {
   /** Where the model was loaded from. */
@@ -22,6 +24,8 @@ export interface ModelInfo {
   readonly fileBytes: number;
   /** Tensors in the checkpoint that the text decoder does not run (vision/audio towers). */
   readonly skippedTensors: readonly string[];
+  /** The LoRA adapter folder merged in at load time, if any. */
+  readonly lora?: string;
 }
 
 export interface SessionLimits {
@@ -33,6 +37,7 @@ export interface SessionLimits {
 
 export class Model {
   private disposed = false;
+  private trainable: TrainableModel | null = null;
   private scheduler: BatchScheduler | null = null;
   private formatter: ChatFormatter | null = null;
 
@@ -134,6 +139,18 @@ export class Model {
     }
   }
 
+  /**
+   * Mean next-token cross-entropy over `batch` (each a token-id sequence; ids[t] predicts ids[t+1]) and its
+   * gradient with respect to every trainable parameter, keyed by checkpoint tensor name (with an adapter
+   * loaded: by PEFT LoRA tensor name, the base frozen). Runs on a float32 training copy of the weights,
+   * read from the model's folder on first use.
+   */
+  async lossAndGradients(batch: readonly ArrayLike<number>[]): Promise<LossAndGradients> {
+    this.assertLive();
+    this.trainable ??= loadTrainableModel(this.info.source, this.info.lora ?? null);
+    return this.trainable.lossAndGradients(batch);
+  }
+
   /** Streams new tokens after `ids`. The stop token, when reached, is the last one yielded. */
   async *stream(ids: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken> {
     const prompt = toIds(ids);
@@ -157,6 +174,7 @@ export class Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.trainable = null;
     this.onDispose();
   }
 

@@ -13,6 +13,10 @@ import { pullCommand } from "./pull.js";
 import { quantizeCommand } from "./quantize.js";
 import { rmCommand } from "./rm.js";
 import { tokenizeCommand } from "./tokenize.js";
+import { finetuneCommand } from "./finetune.js";
+import { mergeCommand } from "./merge.js";
+import { perplexityCommand } from "./perplexity.js";
+import { trainCommand } from "./train.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   runCommand,
@@ -28,4 +32,8 @@ export const COMMANDS: readonly CliCommand[] = [
   rmCommand,
   convertCommand,
   quantizeCommand,
+  trainCommand,
+  finetuneCommand,
+  perplexityCommand,
+  mergeCommand,
 ];
