@@ -8,7 +8,8 @@ import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-ge
 import { ChatFormatter } from "../tokenizer/chat-formatter.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GenerationDefaults } from "../formats/hf-config.js";
-import { chat, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
+import { responseFormatConstraint } from "../engine/structured/response-constraint.js";
+import { chat, chatStopTokenIds, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
@@ -86,14 +87,19 @@ export class Model {
       tokenizer: this.tokenizer,
       maxContext: this.limits.maxContext,
       createSession: (limits) => this.createSession(limits),
-      outputConstraint: (request) => this.outputConstraint(request),
+      outputConstraint: (request, maxNewTokens) => this.outputConstraint(request, maxNewTokens),
     };
   }
 
-  private outputConstraint(request: ChatRequest): OutputConstraint | null {
+  private outputConstraint(request: ChatRequest, maxNewTokens: number): OutputConstraint | null {
     const format = request.responseFormat;
-    if (!format || format.type === "text") return null;
-    throw new UnsupportedError(`response_format ${format.type} is not supported by this build`);
+    if (!format || format.type === "text" || !this.tokenizer) return null;
+    return responseFormatConstraint(format, {
+      tokenizer: this.tokenizer,
+      stopIds: chatStopTokenIds(this.config, this.tokenizer),
+      maxNewTokens,
+      thinking: request.thinking === true,
+    });
   }
 
   get config(): ModelConfig {

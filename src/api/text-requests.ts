@@ -55,6 +55,11 @@ export function tokenBudget(parts: TextModelParts, promptTokens: number, asked: 
   return asked ?? context - promptTokens;
 }
 
+/** A chat turn ends on the model's eos ids and the tokenizer's end-of-turn / tool-response tokens. */
+export function chatStopTokenIds(config: ModelConfig, tokenizer: Tokenizer): number[] {
+  return [...new Set([...config.eosTokenIds, ...tokenizer.special.stopTokenIds])];
+}
+
 export async function* chat(parts: TextModelParts, formatter: ChatFormatter, request: ChatRequest): AsyncGenerator<ChatEvent> {
   const tokenizer = requireTokenizer(parts);
   const prompt = renderChatPrompt(formatter, request);
@@ -63,7 +68,7 @@ export async function* chat(parts: TextModelParts, formatter: ChatFormatter, req
   const processors: LogitsProcessor[] = chatLogitsProcessors(request, tokenizer.special.toolCallStart);
   const constraint = parts.outputConstraint(request, maxNewTokens);
   if (constraint) processors.push(constraint.logitsProcessor);
-  const stopTokenIds = [...new Set([...parts.config.eosTokenIds, ...tokenizer.special.stopTokenIds])];
+  const stopTokenIds = chatStopTokenIds(parts.config, tokenizer);
   const session = parts.createSession({ maxContext: ids.length + maxNewTokens });
   const assembler = new ChatOutputAssembler(prompt);
   try {

@@ -4,6 +4,7 @@
  * helper below builds one from a Hugging Face tokenizer.json of the SentencePiece/BPE kind Gemma uses.
  */
 import { UnsupportedError } from "../../errors.js";
+import type { Tokenizer } from "../../tokenizer/tokenizer.js";
 
 /** What a constraint needs to know about a vocabulary: the bytes each token decodes to. */
 export interface TokenByteVocabulary {
@@ -141,4 +142,14 @@ function utf8LengthAfterSpaceMarkers(text: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/** The byte vocabulary of a loaded Tokenizer (same rules as from its tokenizer.json). */
+export function tokenByteVocabularyFromTokenizer(tokenizer: Tokenizer, eosIds: readonly number[]): ArrayTokenByteVocabulary {
+  const { pieces, special, decoder } = tokenizer.pieceTable();
+  return tokenByteVocabularyFromTokenizerJson({
+    model: { vocab: pieces.map((piece) => [piece, 0]) },
+    added_tokens: [...special].map((id) => ({ id, content: pieces[id] ?? "", special: true })),
+    decoder,
+  }, { eosIds });
 }
