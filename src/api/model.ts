@@ -26,9 +26,17 @@ export interface SessionLimits {
   readonly prefillChunk?: number;
 }
 
+/** Sequences alive now and the KV-cache memory they hold. */
+export interface KvCacheStats {
+  readonly sessions: number;
+  /** Bytes of the live sessions' KV stores (allocated at their capacity). */
+  readonly bytes: number;
+}
+
 export class Model {
   private disposed = false;
   private scheduler: BatchScheduler | null = null;
+  private readonly liveSessions = new Set<Session>();
 
   constructor(
     private readonly decoder: GemmaDecoder,
@@ -45,13 +53,28 @@ export class Model {
     return this.decoder.backend;
   }
 
+  /** Most tokens a sequence may hold (prompt + generated) unless a session asks for fewer. */
+  get maxContext(): number {
+    return this.limits.maxContext;
+  }
+
   /** A fresh sequence with its own KV cache. Dispose it when done. */
   createSession(limits: SessionLimits = {}): Session {
     this.assertLive();
     const maxContext = limits.maxContext ?? this.limits.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
-    return new Session(this.decoder, { maxContext, prefillChunk }, ...(this.scheduler ? [this.scheduler] : []));
+    const onDispose = (session: Session): void => { this.liveSessions.delete(session); };
+    const session = new Session(this.decoder, { maxContext, prefillChunk, onDispose }, ...(this.scheduler ? [this.scheduler] : []));
+    this.liveSessions.add(session);
+    return session;
+  }
+
+  /** Live sessions and their KV bytes: a finished or cancelled request's memory leaves this when its session is disposed. */
+  get kvCacheStats(): KvCacheStats {
+    let bytes = 0;
+    for (const s of this.liveSessions) bytes += s.cache.capacityBytes;
+    return { sessions: this.liveSessions.size, bytes };
   }
 
   /**
