@@ -11,6 +11,7 @@ export interface MetricsSources {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const TOKEN_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const GENERATING_ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
 
 export class ServerMetrics {
@@ -35,6 +36,10 @@ export class ServerMetrics {
     this.timePerToken = new Histogram({ name: "gemma4_time_per_output_token_seconds", help: "Time between consecutive generated tokens of one request", labelNames: ["route"], buckets: TOKEN_LATENCY_BUCKETS, registers });
     this.batchSize = new Histogram({ name: "gemma4_batch_size", help: "Sequences per forward pass", buckets: BATCH_BUCKETS, registers });
     this.batchTokens = new Counter({ name: "gemma4_batch_tokens_total", help: "Tokens run through forward passes (prefill and decode)", registers });
+    // Zero samples for every generating route, so the series exist before the first request.
+    for (const route of GENERATING_ROUTES) {
+      for (const counter of [this.promptTokens, this.generatedTokens, this.cancelled]) counter.inc({ route }, 0);
+    }
     new Gauge({ name: "gemma4_queue_depth", help: "Requests waiting for a batch slot", registers, collect() { this.set(sources.queue().waiting); } });
     new Gauge({ name: "gemma4_active_requests", help: "Requests holding a batch slot", registers, collect() { this.set(sources.queue().active); } });
     new Gauge({ name: "gemma4_kv_cache_bytes", help: "Bytes of KV cache held by live sequences", registers, collect() { this.set(sources.kvCache().bytes); } });

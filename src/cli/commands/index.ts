@@ -7,12 +7,14 @@ import { listCommand } from "./list.js";
 import { logitsCommand } from "./logits.js";
 import { pullCommand } from "./pull.js";
 import { rmCommand } from "./rm.js";
+import { serveCommand } from "./serve.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
   demoCommand,
+  serveCommand,
   pullCommand,
   listCommand,
   rmCommand,
