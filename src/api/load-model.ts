@@ -1,5 +1,6 @@
 /** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
 import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
 import type { Backend } from "../backends/ops.js";
 import { BadPathError } from "../errors.js";
@@ -7,6 +8,7 @@ import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { Model, type SessionLimits } from "./model.js";
 
 export interface LoadModelOptions extends SessionLimits {
@@ -32,7 +34,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
     const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
-    return new Model(decoder, info, limits, () => {
+    const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : null;
+    return new Model(decoder, info, limits, tokenizer, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
   } finally {

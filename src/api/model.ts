@@ -3,7 +3,11 @@
  * server, web page, evaluation) goes through this class and the engine behind it.
  */
 import type { Backend } from "../backends/ops.js";
-import { BadRequestError } from "../errors.js";
+import { BadRequestError, UnsupportedError } from "../errors.js";
+import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-generation.js";
+import { ChatFormatter } from "../tokenizer/chat-formatter.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import { chat, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
@@ -37,13 +41,60 @@ export class Model {
   private disposed = false;
   private scheduler: BatchScheduler | null = null;
   private readonly liveSessions = new Set<Session>();
+  private formatter: ChatFormatter | null = null;
 
   constructor(
     private readonly decoder: GemmaDecoder,
     readonly info: ModelInfo,
     private readonly limits: Required<SessionLimits>,
+    /** The folder's tokenizer (tokenizer.json), or null for models that take token ids only. */
+    readonly tokenizer: Tokenizer | null,
     private readonly onDispose: () => void,
   ) {}
+
+  /** Most tokens one sequence may hold (prompt + generated). */
+  get maxContext(): number {
+    return this.limits.maxContext;
+  }
+
+  /** The chat format: the folder's template, or the built-in Gemma format. */
+  get chatFormatter(): ChatFormatter {
+    if (!this.tokenizer) throw new UnsupportedError(`${this.info.source}: no tokenizer.json, so this model cannot chat (it takes token ids)`);
+    this.formatter ??= new ChatFormatter(this.tokenizer);
+    return this.formatter;
+  }
+
+  /** One chat turn, streamed: reasoning, answer text, tool calls, per-token log-probabilities, then "done". */
+  chat(request: ChatRequest): AsyncGenerator<ChatEvent> {
+    return chat(this.textParts(), this.chatFormatter, request);
+  }
+
+  /** A plain completion of a text (or token-id) prompt, streamed. */
+  complete(request: CompletionRequest): AsyncGenerator<CompletionEvent> {
+    return complete(this.textParts(), request);
+  }
+
+  /** One vector per input: the mean of the last hidden state over positions, L2-normalised. */
+  embed(inputs: readonly (string | readonly number[])[]): Promise<Float32Array[]> {
+    return embed(this.textParts(), inputs);
+  }
+
+  private textParts(): TextModelParts {
+    this.assertLive();
+    return {
+      config: this.config,
+      tokenizer: this.tokenizer,
+      maxContext: this.limits.maxContext,
+      createSession: (limits) => this.createSession(limits),
+      outputConstraint: (request) => this.outputConstraint(request),
+    };
+  }
+
+  private outputConstraint(request: ChatRequest): OutputConstraint | null {
+    const format = request.responseFormat;
+    if (!format || format.type === "text") return null;
+    throw new UnsupportedError(`response_format ${format.type} is not supported by this build`);
+  }
 
   get config(): ModelConfig {
     return this.decoder.config;
@@ -51,11 +102,6 @@ export class Model {
 
   get backend(): Backend {
     return this.decoder.backend;
-  }
-
-  /** Most tokens a sequence may hold (prompt + generated) unless a session asks for fewer. */
-  get maxContext(): number {
-    return this.limits.maxContext;
   }
 
   /** A fresh sequence with its own KV cache. Dispose it when done. */

@@ -33,14 +33,8 @@ export class Session {
 
   /** Runs `ids` through the model; returns the logits of the last token [V], or of every token [T·V]. */
   async prefill(ids: Int32Array, want: "last" | "all" = "last"): Promise<Float32Array> {
-    if (ids.length === 0) throw new BadRequestError("prompt is empty: at least one token is needed", "prompt");
+    this.checkPrompt(ids);
     const V = this.decoder.config.vocabSize;
-    for (const id of ids) {
-      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new BadRequestError(`token id ${id} is outside the vocabulary (0..${V - 1})`, "prompt");
-    }
-    if (this.cache.length + ids.length > this.options.maxContext) {
-      throw new BadRequestError(`${this.cache.length + ids.length} tokens exceed the context of ${this.options.maxContext}`, "prompt");
-    }
     const all = want === "all" ? new Float32Array(ids.length * V) : null;
     let last: Float32Array | null = null;
     for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
@@ -55,9 +49,32 @@ export class Session {
     return all ?? last!;
   }
 
+  /** Runs `ids` through the model; returns the final hidden state (after the last norm) of each: [T·H]. */
+  async hiddenStates(ids: Int32Array): Promise<Float32Array> {
+    this.checkPrompt(ids);
+    const H = this.decoder.config.hiddenDim;
+    const out = new Float32Array(ids.length * H);
+    for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
+      out.set(await this.runner.run({ cache: this.cache, ids: chunk, logits: "hidden" }), start * H);
+    }
+    return out;
+  }
+
   /** Feeds one token; returns the next token's logits [V]. */
   step(id: number): Promise<Float32Array> {
     return this.prefill(Int32Array.of(id), "last");
+  }
+
+  private checkPrompt(ids: Int32Array): void {
+    if (ids.length === 0) throw new BadRequestError("prompt is empty: at least one token is needed", "prompt");
+    const V = this.decoder.config.vocabSize;
+    for (const id of ids) {
+      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new BadRequestError(`token id ${id} is outside the vocabulary (0..${V - 1})`, "prompt");
+    }
+    if (this.cache.length + ids.length > this.options.maxContext) {
+      throw new BadRequestError(`${this.cache.length + ids.length} tokens exceed the context of ${this.options.maxContext}`, "prompt");
+    }
   }
 
   dispose(): void {

@@ -5,14 +5,18 @@ import { generateCommand } from "./generate.js";
 import { infoCommand } from "./info.js";
 import { listCommand } from "./list.js";
 import { logitsCommand } from "./logits.js";
+import { promptCommand } from "./prompt.js";
 import { pullCommand } from "./pull.js";
 import { rmCommand } from "./rm.js";
 import { serveCommand } from "./serve.js";
+import { tokenizeCommand } from "./tokenize.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   infoCommand,
   generateCommand,
   logitsCommand,
+  tokenizeCommand,
+  promptCommand,
   demoCommand,
   serveCommand,
   pullCommand,
