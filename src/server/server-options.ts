@@ -13,8 +13,6 @@ export interface ServerOptions {
   readonly apiKeys?: readonly string[];
   /** The model id clients see and must send (default: the model folder's name). */
   readonly modelId?: string;
-  /** Most tokens per sequence (prompt + generated); default the model's context. Longer requests get a 400. */
-  readonly maxContext?: number;
   /** Most requests generating at once (each holds a KV cache); their steps share forward passes. Default 8. */
   readonly maxBatch?: number;
   /** Most tokens per forward pass across the batch (prefill chunks count their length). Default 2048. */
@@ -38,6 +36,7 @@ export interface ResolvedServerOptions {
   readonly port: number;
   readonly apiKeys: readonly string[];
   readonly modelId: string;
+  /** Most tokens per sequence (prompt + generated): the model's context (`loadModel({maxContext})`, `--ctx`). */
   readonly maxContext: number;
   readonly maxBatch: number;
   readonly maxBatchTokens: number;
@@ -76,7 +75,7 @@ export function resolveServerOptions(options: ServerOptions, model: { readonly d
     port: int("port", options.port, SERVER_DEFAULTS.port, 0, 65535),
     apiKeys,
     modelId,
-    maxContext: int("maxContext", options.maxContext, model.modelContext, 1, model.modelContext),
+    maxContext: model.modelContext,
     maxBatch: int("maxBatch", options.maxBatch, SERVER_DEFAULTS.maxBatch, 1, 1024),
     maxBatchTokens: int("maxBatchTokens", options.maxBatchTokens, SERVER_DEFAULTS.maxBatchTokens, 1),
     maxQueue: int("maxQueue", options.maxQueue, SERVER_DEFAULTS.maxQueue, 0),

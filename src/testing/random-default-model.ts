@@ -6,10 +6,8 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeRandomCheckpoint } from "../model/random-checkpoint.js";
-import { PACKAGE_ROOT } from "./fixtures.js";
-
-export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "default");
+import { tinyGemma4Config, writeRandomCheckpoint } from "../model/random-checkpoint.js";
+import { DEFAULT_MODEL_DIR } from "./chat-test-model.js";
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json"];
 
 export interface RandomDefaultModelOptions {
@@ -19,12 +17,16 @@ export interface RandomDefaultModelOptions {
   /** Copy the tokenizer files (default true). */
   readonly tokenizer?: boolean;
   readonly dtype?: "f32" | "bf16";
+  /** "default": the default model's architecture (hidden 128, 4 layers); "tiny": hidden 64, for fast tests. */
+  readonly size?: "default" | "tiny";
 }
 
 /** Writes the folder into a new temporary directory and returns its path. */
 export function writeRandomDefaultModel(options: RandomDefaultModelOptions = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "gemma4-test-model-"));
-  const config = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
+  const config = options.size === "tiny"
+    ? tinyGemma4Config({ vocab_size: 4096, eos_token_id: [1, 5] })
+    : JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
   config["max_position_embeddings"] = options.maxPositions ?? 1024;
   writeRandomCheckpoint(dir, config, { seed: options.seed ?? 1, dtype: options.dtype ?? "f32" });
   if (options.tokenizer ?? true) {
