@@ -45,7 +45,7 @@ export const CHAT_PAGE_HTML = String.raw`<!doctype html>
 </head>
 <body>
 <header>
-  <h1>gemma4</h1><span class="model" data-testid="model">…</span>
+  <h1>gemma4</h1><span class="model" id="model" data-testid="model">…</span>
   <label>temperature <input id="temperature" type="number" min="0" max="2" step="0.1" value="0.8"></label>
   <label>max tokens <input id="max-tokens" type="number" min="1" step="1" value="256"></label>
   <label><input id="thinking" type="checkbox"> thinking</label>
