@@ -71,7 +71,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     await app.register(cors, {
       origin: resolved.corsOrigins.includes("*") ? "*" : [...resolved.corsOrigins],
       methods: ["GET", "POST", "OPTIONS"],
-      allowedHeaders: ["authorization", "content-type"],
+      // Request headers are reflected: the official clients send their own x-stainless-* headers.
       maxAge: 600,
     });
   }
@@ -79,7 +79,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.addHook("onRequest", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     reply.raw.once("close", () => metrics.requests.inc({ route, status: String(reply.raw.statusCode) }));
-    if (request.method === "OPTIONS" || PUBLIC_PATHS.has(request.url.split("?")[0] ?? "")) return;
+    // Public by the route that matched (not by the raw URL), so no spelling of a path slips past the key.
+    if (request.method === "OPTIONS" || (request.routeOptions.url !== undefined && PUBLIC_PATHS.has(request.routeOptions.url))) return;
     if (!keys.accepts(request.headers.authorization)) {
       throw new HttpError(401, "invalid or missing API key (send Authorization: Bearer KEY)", "authentication_error", null, "invalid_api_key");
     }

@@ -27,7 +27,7 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "serve a model over an OpenAI-compatible HTTP API, with a web chat page",
   usage: `usage: gemma4 serve MODEL [--host 127.0.0.1] [--port 8080] [--api-key KEY | --api-key-file F]
-                   [--ctx N] [--max-batch N] [--max-queue N] [--max-body-bytes N]
+                   [--ctx N] [--max-batch N] [--max-batch-tokens N] [--max-queue N] [--max-body-bytes N]
                    [--tls-cert F --tls-key F] [--cors ORIGIN]… [--model-id ID] [--backend NAME]
 
   Endpoints: POST /v1/chat/completions, /v1/completions, /v1/embeddings; GET /v1/models, /health,
@@ -38,6 +38,7 @@ export const serveCommand: CliCommand = {
                   kept out of the process list that way). GEMMA4_API_KEY is read too.
   --ctx           most tokens per request, prompt + max_tokens (default: the model's context)
   --max-batch     requests generating at once (default ${SERVER_DEFAULTS.maxBatch})
+  --max-batch-tokens  most tokens per forward pass, prefill chunks included (default ${SERVER_DEFAULTS.maxBatchTokens})
   --max-queue     requests waiting beyond those (default ${SERVER_DEFAULTS.maxQueue})
   --cors          allow this browser origin (repeatable; "*" for any)
   --tls-cert/--tls-key  PEM files: serve HTTPS`,
@@ -49,6 +50,7 @@ export const serveCommand: CliCommand = {
       "api-key": { type: "string" },
       "api-key-file": { type: "string" },
       "max-batch": { type: "string" },
+      "max-batch-tokens": { type: "string" },
       "max-queue": { type: "string" },
       "max-body-bytes": { type: "string" },
       "tls-cert": { type: "string" },
@@ -60,6 +62,7 @@ export const serveCommand: CliCommand = {
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
     const port = numberFlag("port", values.port, { min: 0, max: 65535, integer: true });
     const maxBatch = numberFlag("max-batch", values["max-batch"], { min: 1, max: 1024, integer: true });
+    const maxBatchTokens = numberFlag("max-batch-tokens", values["max-batch-tokens"], { min: 1, integer: true });
     const maxQueue = numberFlag("max-queue", values["max-queue"], { min: 0, integer: true });
     const maxBodyBytes = numberFlag("max-body-bytes", values["max-body-bytes"], { min: 1024, integer: true });
     if (values["api-key"] !== undefined && values["api-key-file"] !== undefined) throw new UsageError("give --api-key or --api-key-file, not both", "api-key");
@@ -79,6 +82,7 @@ export const serveCommand: CliCommand = {
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(maxBatch !== undefined ? { maxBatch } : {}),
+      ...(maxBatchTokens !== undefined ? { maxBatchTokens } : {}),
       ...(maxQueue !== undefined ? { maxQueue } : {}),
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       ...(values.cors !== undefined ? { corsOrigins: values.cors } : {}),
