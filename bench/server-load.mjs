@@ -10,11 +10,12 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { loadModel } from "../dist/api/load-model.js";
 import { writeRandomDefaultModel } from "../dist/testing/random-default-model.js";
 
 const { values: flags } = parseArgs({ options: {
   clients: { type: "string", default: "32" },
-  tokens: { type: "string", default: "32" },
+  tokens: { type: "string", default: "48" },
   api: { type: "string", default: "chat" },
   backend: { type: "string" },
   dtype: { type: "string", default: "f32" },
@@ -30,6 +31,32 @@ const hardStop = setTimeout(() => { console.error(`server-load: deadline of ${DE
 
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, node ${process.version}`);
 const dir = writeRandomDefaultModel({ maxPositions: 1024, dtype: flags.dtype, tokenizer: API === "chat" });
+
+// The engine alone, in this process, without HTTP: what batching can give on this backend at all.
+async function engineBaseline() {
+  const model = await loadModel(dir, flags.backend ? { backend: flags.backend } : {});
+  model.enableBatching({ maxBatch: CLIENTS, maxBatchTokens: 2048 });
+  const run = async (i) => {
+    let n = 0;
+    const events = API === "chat"
+      ? model.chat({ messages: [{ role: "user", content: `Client ${i}: tell me about the sea and the ships.` }], maxNewTokens: TOKENS, temperature: 0.8, seed: i })
+      : model.stream([2, ...Array.from({ length: 15 }, (_, k) => 300 + ((i * 31 + k * 7) % 3000))], { maxNewTokens: TOKENS, temperature: 0.8, seed: i, stopTokenIds: [] });
+    for await (const e of events) if (API !== "chat" || e.type === "token") n++;
+    return n;
+  };
+  await run(0);
+  let t = performance.now();
+  let single = 0;
+  for (let r = 0; r < 2; r++) single += await run(100 + r);
+  const singleRate = single / ((performance.now() - t) / 1000);
+  t = performance.now();
+  const counts = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => run(i)));
+  const aggRate = counts.reduce((a, b) => a + b, 0) / ((performance.now() - t) / 1000);
+  const stats = model.batchStats;
+  model.dispose();
+  return { singleRate, aggRate, meanBatch: stats.steps / stats.passes };
+}
+const engine = await engineBaseline();
 const serverArgs = ["dist/cli/main.js", "serve", dir, "--port", "0", "--api-key", KEY, "--max-batch", String(Math.max(CLIENTS, 8)), "--max-queue", "64", "--model-id", "bench"];
 if (flags.backend) serverArgs.push("--backend", flags.backend);
 const child = spawn(process.execPath, serverArgs, { stdio: ["ignore", "inherit", "pipe"] });
@@ -60,14 +87,14 @@ async function metrics() {
 
 function body(i, maxTokens) {
   if (API === "chat") {
-    return { model: "bench", stream: true, max_tokens: maxTokens, temperature: 0.8, seed: i, messages: [{ role: "user", content: `Client ${i}: tell me about the sea and the ships.` }] };
+    return { model: "bench", stream: true, stream_options: { include_usage: true }, max_tokens: maxTokens, temperature: 0.8, seed: i, messages: [{ role: "user", content: `Client ${i}: tell me about the sea and the ships.` }] };
   }
   const prompt = [2, ...Array.from({ length: 15 }, (_, k) => 300 + ((i * 31 + k * 7) % 3000))];
-  return { model: "bench", stream: true, max_tokens: maxTokens, temperature: 0.8, seed: i, stop_token_ids: [], prompt };
+  return { model: "bench", stream: true, stream_options: { include_usage: true }, max_tokens: maxTokens, temperature: 0.8, seed: i, stop_token_ids: [], prompt };
 }
 const path = API === "chat" ? "/v1/chat/completions" : "/v1/completions";
 
-/** One streaming request; counts content-bearing chunks as tokens (one chunk per generated token). */
+/** One streaming request: time to the first chunk with generated text or ids; tokens from the usage chunk (or chunks seen, if cut off). */
 async function streamOnce(i, maxTokens, { abortAfter = Infinity } = {}) {
   const controller = new AbortController();
   const start = performance.now();
@@ -88,6 +115,7 @@ async function streamOnce(i, maxTokens, { abortAfter = Infinity } = {}) {
         if (data === "[DONE]") { finished = true; continue; }
         const json = JSON.parse(data);
         if (json.error) throw new Error(json.error.message);
+        if (json.usage) { tokens = json.usage.completion_tokens; continue; }
         for (const c of json.choices) {
           const n = API === "chat" ? (c.delta?.content !== undefined || c.delta?.reasoning_content !== undefined || c.delta?.tool_calls ? 1 : 0) : c.token_ids.length;
           if (n > 0 && ttft === null) ttft = performance.now() - start;
@@ -152,6 +180,7 @@ try {
   console.log(`| ${CLIENTS} clients: generated tokens/s (aggregate) | ${aggRate.toFixed(1)} (${aggTokens} tokens in ${wall.toFixed(1)} s) |`);
   console.log(`| ratio ${CLIENTS} clients / 1 client | ${(aggRate / singleRate).toFixed(2)}× (target ≥ 4×) |`);
   console.log(`| mean sequences per forward pass under load | ${meanBatch.toFixed(1)} |`);
+  console.log(`| engine alone (no HTTP), same model: 1 → ${CLIENTS} concurrent | ${engine.singleRate.toFixed(1)} → ${engine.aggRate.toFixed(1)} tokens/s, ${(engine.aggRate / engine.singleRate).toFixed(2)}× (mean batch ${engine.meanBatch.toFixed(1)}) |`);
   console.log(`| requests completed / errors | ${ok.length} / ${errors.length}${errors.length ? ` (${errors[0]})` : ""} |`);
   console.log(`| time to first token p50 / p99 | ${pct(ttfts, 50).toFixed(0)} ms / ${pct(ttfts, 99).toFixed(0)} ms |`);
   console.log(`| RSS start → after load | ${(m0.rss / 2 ** 20).toFixed(0)} MiB → ${(m1.rss / 2 ** 20).toFixed(0)} MiB (${((m1.rss / m0.rss - 1) * 100).toFixed(1)}%, limit +10%) |`);
