@@ -4,8 +4,8 @@
 // default model, so client work and server memory are measured apart. Bounded: every phase has a deadline
 // and the whole run stops after DEADLINE_S. Only 127.0.0.1 is contacted. Needs `npm run build`.
 //
-// Usage: node bench/server-load.mjs [--clients 32] [--tokens 32] [--api chat|completions] [--backend NAME]
-//                                   [--dtype f32|bf16] [--deadline 240]
+// Usage: node bench/server-load.mjs [--clients 32] [--tokens 48] [--rounds 5] [--api chat|completions]
+//                                   [--backend NAME] [--dtype f32|bf16] [--deadline 240]
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -21,10 +21,12 @@ const { values: flags } = parseArgs({ options: {
   dtype: { type: "string", default: "f32" },
   deadline: { type: "string", default: "240" },
   "single-requests": { type: "string", default: "4" },
+  rounds: { type: "string", default: "5" },
 } });
 const CLIENTS = Number(flags.clients);
 const TOKENS = Number(flags.tokens);
 const API = flags.api;
+const ROUNDS = Number(flags.rounds);
 const DEADLINE_S = Number(flags.deadline);
 const KEY = "bench-key";
 const hardStop = setTimeout(() => { console.error(`server-load: deadline of ${DEADLINE_S} s reached, stopping`); cleanup(); process.exit(3); }, DEADLINE_S * 1000);
@@ -49,12 +51,13 @@ async function engineBaseline() {
   let single = 0;
   for (let r = 0; r < 2; r++) single += await run(100 + r);
   const singleRate = single / ((performance.now() - t) / 1000);
+  const before = model.batchStats;
   t = performance.now();
   const counts = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => run(i)));
   const aggRate = counts.reduce((a, b) => a + b, 0) / ((performance.now() - t) / 1000);
-  const stats = model.batchStats;
+  const after = model.batchStats;
   model.dispose();
-  return { singleRate, aggRate, meanBatch: stats.steps / stats.passes };
+  return { singleRate, aggRate, meanBatch: (after.steps - before.steps) / (after.passes - before.passes) };
 }
 const engine = await engineBaseline();
 const serverArgs = ["dist/cli/main.js", "serve", dir, "--port", "0", "--api-key", KEY, "--max-batch", String(Math.max(CLIENTS, 8)), "--max-queue", "64", "--model-id", "bench"];
@@ -135,27 +138,45 @@ async function streamOnce(i, maxTokens, { abortAfter = Infinity } = {}) {
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]; };
 
 try {
-  await streamOnce(0, 4); // warm-up: JIT, first allocations
+  const mCold = await metrics();
+  // Warm-up: JIT, template, and two full rounds at full concurrency, so heap and allocator reach their
+  // working size; "start" is the RSS of the warmed, idle server.
+  await streamOnce(0, 4);
+  for (let w = 0; w < 2; w++) await Promise.all(Array.from({ length: CLIENTS }, (_, i) => streamOnce(2000 + w * CLIENTS + i, TOKENS)));
   const m0 = await metrics();
 
-  // Phase 1: one client, sequential requests.
-  let singleTokens = 0;
-  const t1 = performance.now();
-  for (let r = 0; r < Number(flags["single-requests"]); r++) singleTokens += (await streamOnce(1000 + r, TOKENS)).tokens;
-  const singleRate = singleTokens / ((performance.now() - t1) / 1000);
+  // Phases 1 and 2, interleaved ROUNDS times so that drifts in machine load hit both alike: one client
+  // (sequential requests), then CLIENTS concurrent streams. RSS is read after each concurrent round: growth
+  // that does not level off would be a leak.
+  const singleRates = [];
+  const aggRates = [];
+  const results = [];
+  const rssRounds = [];
+  let batchSteps = 0;
+  let batchPasses = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let singleTokens = 0;
+    const t1 = performance.now();
+    for (let r = 0; r < Number(flags["single-requests"]); r++) singleTokens += (await streamOnce(1000 + round * 100 + r, TOKENS)).tokens;
+    singleRates.push(singleTokens / ((performance.now() - t1) / 1000));
 
-  // Phase 2: CLIENTS concurrent streams.
-  const t2 = performance.now();
-  const mBefore = await metrics();
-  const results = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, i) => streamOnce(i, TOKENS)));
-  const wall = (performance.now() - t2) / 1000;
+    const mBefore = await metrics();
+    const t2 = performance.now();
+    const settled = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, i) => streamOnce(round * CLIENTS + i, TOKENS)));
+    const wall = (performance.now() - t2) / 1000;
+    const mAfter = await metrics();
+    results.push(...settled);
+    aggRates.push(settled.reduce((sum, r) => sum + (r.status === "fulfilled" ? r.value.tokens : 0), 0) / wall);
+    batchSteps += mAfter.batchSum - mBefore.batchSum;
+    batchPasses += mAfter.passes - mBefore.passes;
+    rssRounds.push(mAfter.rss);
+  }
   const ok = results.filter((r) => r.status === "fulfilled").map((r) => r.value);
   const errors = results.filter((r) => r.status === "rejected").map((r) => String(r.reason?.message ?? r.reason));
-  const aggTokens = ok.reduce((s, r) => s + r.tokens, 0);
-  const aggRate = aggTokens / wall;
+  const singleRate = pct(singleRates, 50);
+  const aggRate = pct(aggRates, 50);
   const ttfts = ok.map((r) => r.ttft).filter((x) => x !== null);
-  const mAfter = await metrics();
-  const meanBatch = (mAfter.batchSum - mBefore.batchSum) / Math.max(1, mAfter.passes - mBefore.passes);
+  const meanBatch = batchSteps / Math.max(1, batchPasses);
 
   // RSS once the load has ended (give the allocator a few seconds to return memory).
   let m1 = await metrics();
@@ -176,14 +197,15 @@ try {
   const freedMs = performance.now() - waitStart;
 
   console.log(`\n| measure | value |\n| --- | --- |`);
-  console.log(`| 1 client: generated tokens/s | ${singleRate.toFixed(1)} |`);
-  console.log(`| ${CLIENTS} clients: generated tokens/s (aggregate) | ${aggRate.toFixed(1)} (${aggTokens} tokens in ${wall.toFixed(1)} s) |`);
-  console.log(`| ratio ${CLIENTS} clients / 1 client | ${(aggRate / singleRate).toFixed(2)}× (target ≥ 4×) |`);
+  const list = (xs) => xs.map((x) => x.toFixed(0)).join(", ");
+  console.log(`| 1 client: generated tokens/s, median of ${ROUNDS} | ${singleRate.toFixed(1)} (rounds: ${list(singleRates)}) |`);
+  console.log(`| ${CLIENTS} clients: generated tokens/s (aggregate), median of ${ROUNDS} | ${aggRate.toFixed(1)} (rounds: ${list(aggRates)}) |`);
+  console.log(`| ratio ${CLIENTS} clients / 1 client | ${(aggRate / singleRate).toFixed(2)}× (per round: ${aggRates.map((a, i) => (a / singleRates[i]).toFixed(2)).join(", ")}; target ≥ 4×) |`);
   console.log(`| mean sequences per forward pass under load | ${meanBatch.toFixed(1)} |`);
   console.log(`| engine alone (no HTTP), same model: 1 → ${CLIENTS} concurrent | ${engine.singleRate.toFixed(1)} → ${engine.aggRate.toFixed(1)} tokens/s, ${(engine.aggRate / engine.singleRate).toFixed(2)}× (mean batch ${engine.meanBatch.toFixed(1)}) |`);
   console.log(`| requests completed / errors | ${ok.length} / ${errors.length}${errors.length ? ` (${errors[0]})` : ""} |`);
   console.log(`| time to first token p50 / p99 | ${pct(ttfts, 50).toFixed(0)} ms / ${pct(ttfts, 99).toFixed(0)} ms |`);
-  console.log(`| RSS start → after load | ${(m0.rss / 2 ** 20).toFixed(0)} MiB → ${(m1.rss / 2 ** 20).toFixed(0)} MiB (${((m1.rss / m0.rss - 1) * 100).toFixed(1)}%, limit +10%) |`);
+  console.log(`| RSS start (after warm-up) → after load | ${(m0.rss / 2 ** 20).toFixed(0)} MiB → ${(m1.rss / 2 ** 20).toFixed(0)} MiB (${((m1.rss / m0.rss - 1) * 100).toFixed(1)}%, limit +10%); after each round ${rssRounds.map((r) => (r / 2 ** 20).toFixed(0)).join(", ")} MiB; model loaded, before any request: ${(mCold.rss / 2 ** 20).toFixed(0)} MiB |`);
   console.log(`| 8 disconnects: live sequences right after → after | ${kvDuring} → ${m3.kvSeqs} (KV bytes ${m3.kvBytes}, idle ${kvIdle}; cancelled +${m3.cancelled - cancelledBefore}; freed within ${freedMs.toFixed(0)} ms; client errors ${dropErrors}) |`);
   const pass = errors.length === 0 && m1.rss <= m0.rss * 1.1 && m3.kvSeqs === 0 && m3.kvBytes <= kvIdle && m3.cancelled - cancelledBefore >= 8;
   console.log(`\nchecks (errors, RSS, KV freed): ${pass ? "pass" : "FAIL"}; batching ratio ${(aggRate / singleRate).toFixed(2)}×`);
