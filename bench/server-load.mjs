@@ -85,7 +85,7 @@ async function metrics() {
     const lines = text.split("\n").filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return lines.reduce((s, l) => s + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
   };
-  return { rss: get("gemma4_process_resident_memory_bytes"), kvBytes: get("gemma4_kv_cache_bytes"), kvSeqs: get("gemma4_kv_cache_sequences"), cancelled: get("gemma4_cancelled_requests_total"), passes: get("gemma4_batch_size_count"), batchSum: get("gemma4_batch_size_sum") };
+  return { heap: get("gemma4_nodejs_heap_size_used_bytes"), external: get("gemma4_nodejs_external_memory_bytes"), rss: get("gemma4_process_resident_memory_bytes"), kvBytes: get("gemma4_kv_cache_bytes"), kvSeqs: get("gemma4_kv_cache_sequences"), cancelled: get("gemma4_cancelled_requests_total"), passes: get("gemma4_batch_size_count"), batchSum: get("gemma4_batch_size_sum") };
 }
 
 function body(i, maxTokens) {
@@ -139,10 +139,19 @@ const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 
 try {
   const mCold = await metrics();
-  // Warm-up: JIT, template, and two full rounds at full concurrency, so heap and allocator reach their
-  // working size; "start" is the RSS of the warmed, idle server.
+  // Warm-up: JIT, template, then full rounds at full concurrency until RSS stops growing (≤ 3% between
+  // rounds, at most 5): V8 and malloc keep memory they have once needed, so "start" is the RSS of the warmed,
+  // idle server, and growth after it would be a leak. The cold RSS is reported beside it.
   await streamOnce(0, 4);
-  for (let w = 0; w < 2; w++) await Promise.all(Array.from({ length: CLIENTS }, (_, i) => streamOnce(2000 + w * CLIENTS + i, TOKENS)));
+  let warmRss = (await metrics()).rss;
+  const warmRounds = [];
+  for (let w = 0; w < 5; w++) {
+    await Promise.all(Array.from({ length: CLIENTS }, (_, i) => streamOnce(2000 + w * CLIENTS + i, TOKENS)));
+    const rss = (await metrics()).rss;
+    warmRounds.push(rss);
+    if (rss <= warmRss * 1.03) break;
+    warmRss = rss;
+  }
   const m0 = await metrics();
 
   // Phases 1 and 2, interleaved ROUNDS times so that drifts in machine load hit both alike: one client
@@ -205,7 +214,7 @@ try {
   console.log(`| engine alone (no HTTP), same model: 1 → ${CLIENTS} concurrent | ${engine.singleRate.toFixed(1)} → ${engine.aggRate.toFixed(1)} tokens/s, ${(engine.aggRate / engine.singleRate).toFixed(2)}× (mean batch ${engine.meanBatch.toFixed(1)}) |`);
   console.log(`| requests completed / errors | ${ok.length} / ${errors.length}${errors.length ? ` (${errors[0]})` : ""} |`);
   console.log(`| time to first token p50 / p99 | ${pct(ttfts, 50).toFixed(0)} ms / ${pct(ttfts, 99).toFixed(0)} ms |`);
-  console.log(`| RSS start (after warm-up) → after load | ${(m0.rss / 2 ** 20).toFixed(0)} MiB → ${(m1.rss / 2 ** 20).toFixed(0)} MiB (${((m1.rss / m0.rss - 1) * 100).toFixed(1)}%, limit +10%); after each round ${rssRounds.map((r) => (r / 2 ** 20).toFixed(0)).join(", ")} MiB; model loaded, before any request: ${(mCold.rss / 2 ** 20).toFixed(0)} MiB |`);
+  console.log(`| RSS start (after warm-up) → after load | ${(m0.rss / 2 ** 20).toFixed(0)} MiB → ${(m1.rss / 2 ** 20).toFixed(0)} MiB (${((m1.rss / m0.rss - 1) * 100).toFixed(1)}%, limit +10%); after warm-up rounds ${warmRounds.map((r) => (r / 2 ** 20).toFixed(0)).join(", ")} MiB, after each measured round ${rssRounds.map((r) => (r / 2 ** 20).toFixed(0)).join(", ")} MiB; model loaded, before any request: ${(mCold.rss / 2 ** 20).toFixed(0)} MiB; JS heap used ${(m0.heap / 2 ** 20).toFixed(0)} → ${(m1.heap / 2 ** 20).toFixed(0)} MiB, external (ArrayBuffers) ${(m0.external / 2 ** 20).toFixed(0)} → ${(m1.external / 2 ** 20).toFixed(0)} MiB |`);
   console.log(`| 8 disconnects: live sequences right after → after | ${kvDuring} → ${m3.kvSeqs} (KV bytes ${m3.kvBytes}, idle ${kvIdle}; cancelled +${m3.cancelled - cancelledBefore}; freed within ${freedMs.toFixed(0)} ms; client errors ${dropErrors}) |`);
   const pass = errors.length === 0 && m1.rss <= m0.rss * 1.1 && m3.kvSeqs === 0 && m3.kvBytes <= kvIdle && m3.cancelled - cancelledBefore >= 8;
   console.log(`\nchecks (errors, RSS, KV freed): ${pass ? "pass" : "FAIL"}; batching ratio ${(aggRate / singleRate).toFixed(2)}×`);
