@@ -22,7 +22,7 @@ export const DEFAULT_PREFILL_CHUNK = 512;
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
   if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
-  const { config } = readHfConfig(dir);
+  const { config, generationDefaults } = readHfConfig(dir);
   const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
   const checkpoint = SafetensorsCheckpoint.open(dir);
   try {
@@ -35,7 +35,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     };
     const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
     const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : null;
-    return new Model(decoder, info, limits, tokenizer, () => {
+    return new Model(decoder, info, limits, tokenizer, generationDefaults, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
   } finally {

@@ -7,6 +7,7 @@ import { BadRequestError, UnsupportedError } from "../errors.js";
 import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-generation.js";
 import { ChatFormatter } from "../tokenizer/chat-formatter.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { GenerationDefaults } from "../formats/hf-config.js";
 import { chat, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
@@ -49,6 +50,8 @@ export class Model {
     private readonly limits: Required<SessionLimits>,
     /** The folder's tokenizer (tokenizer.json), or null for models that take token ids only. */
     readonly tokenizer: Tokenizer | null,
+    /** Sampling the checkpoint recommends (generation_config.json); front ends use it when not told otherwise. */
+    readonly generationDefaults: GenerationDefaults,
     private readonly onDispose: () => void,
   ) {}
 

@@ -4,6 +4,7 @@
  */
 import { BadRequestError } from "../errors.js";
 import type { ChatFormatter } from "../tokenizer/chat-formatter.js";
+import { foldToolMessages } from "../tokenizer/fold-tool-messages.js";
 import type { ChatMessage, ToolDefinition } from "../tokenizer/chat-types.js";
 import { StreamingOutputParser } from "../tokenizer/model-output-parser.js";
 import { GEMMA4_MARKERS } from "../tokenizer/special-tokens.js";
@@ -79,7 +80,7 @@ export function renderChatPrompt(formatter: ChatFormatter, request: ChatRequest)
   if (typeof toolChoice === "object" && !tools!.some((t) => t.function.name === toolChoice.name)) {
     throw new BadRequestError(`tool_choice names ${JSON.stringify(toolChoice.name)}, which is not among the tools`, "tool_choice");
   }
-  const text = formatter.render(request.messages, {
+  const text = formatter.render(foldToolMessages(request.messages), {
     tools,
     ...(request.thinking !== undefined ? { enableThinking: request.thinking } : {}),
     ...(request.templateName !== undefined ? { templateName: request.templateName } : {}),

@@ -64,6 +64,10 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
       return;
     }
     yield token;
+    // Let the event loop run between steps (a CPU backend's step is synchronous work): input, cancellation
+    // and other requests' I/O must not wait for the whole generation.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (options.signal?.aborted) throw new CancelledError();
     logits = await session.step(token.id);
   }
 }

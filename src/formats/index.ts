@@ -4,4 +4,18 @@ export { SafetensorsCheckpoint, SAFETENSORS_INDEX, SAFETENSORS_SINGLE } from "./
 export type { TensorSource } from "./tensor-source.js";
 export { readHfConfig, parseHfConfig, type HfConfigResult } from "./hf-config.js";
 export { bf16ToF32, f32ToBf16, f16ToF32, f32ToF16, toFloat32, fromFloat32, type Dtype } from "./dtype.js";
+export { GgufFile, GGUF_DEFAULT_ALIGNMENT, type GgufTensorInfo } from "./gguf/gguf-file.js";
+export { writeGguf, type GgufTensorToWrite, type GgufToWrite } from "./gguf/gguf-writer.js";
+export { GgufMetadata } from "./gguf/gguf-metadata.js";
+export { gguf, type GgufValue, type GgufScalarType } from "./gguf/gguf-value.js";
+export { GgufModel, type GgufModelOptions, type GgufTensorSourceInfo, type QuantizedBlocks } from "./gguf/gguf-model.js";
+export { modelConfigFromGguf, hfConfigFromGguf } from "./gguf/gguf-model-config.js";
+export { ggufMetadataFromConfig } from "./gguf/gguf-model-metadata.js";
+export { ggufNameOf, hfNameOf } from "./gguf/gemma-tensor-names.js";
+export { convertToGguf, type ConvertToGgufOptions } from "./gguf/convert-to-gguf.js";
+export { quantizeGguf } from "./gguf/quantize-gguf.js";
+export { QUANT_MIXES, planTypes, type QuantMix } from "./gguf/gguf-quant-plan.js";
+export { tokenizerMetadataFromHf, hfTokenizerFromGguf, hfTokenizerConfigFromGguf, generateMerges } from "./gguf/gguf-tokenizer.js";
+export { quantizeRow, quantizeRowInto, dequantizeRow, dequantizeRowInto, CODEC_TYPES, type CodecType } from "./quant/quantize-row.js";
+export { ggmlType, ggmlTypeById, rowBytes, QK_K, type GgmlTypeName, type GgmlTypeInfo } from "./quant/ggml-type.js";
 export * as hub from "./hub/index.js";

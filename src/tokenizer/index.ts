@@ -18,3 +18,4 @@ export { parseGemma4Value, parseGemma4Object, type ValueParse } from "./gemma4-v
 export { parseToolCalls, parseToolCallAt, type ToolCall, type InvalidToolCall, type InvalidToolCallCode } from "./tool-call-parser.js";
 export { StreamingOutputParser, parseModelOutput, collectOutput, type ModelOutput, type OutputEvent, type OutputParserOptions } from "./model-output-parser.js";
 export { toolResponseContinuation, toolResultValue, type ToolResponseContinuationOptions } from "./tool-response.js";
+export { foldToolMessages } from "./fold-tool-messages.js";

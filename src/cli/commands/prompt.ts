@@ -7,10 +7,10 @@ import { ChatFormatter, checkMessages } from "../../tokenizer/chat-formatter.js"
 import type { ChatFormatOptions, ChatMessage, ToolDefinition } from "../../tokenizer/chat-types.js";
 import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
 import { Tokenizer } from "../../tokenizer/tokenizer.js";
-import { normalizeTools } from "../../tokenizer/tool-definitions.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
 import { readJsonFile } from "../json-input.js";
+import { readTools } from "../tool-file.js";
 
 export const promptCommand: CliCommand = {
   name: "prompt",
@@ -73,15 +73,4 @@ function readMessages(path: string): { messages: ChatMessage[]; tools: ToolDefin
   }
   const tools = wrapped && (json as Record<string, unknown>)["tools"] !== undefined ? readTools(path, (json as Record<string, unknown>)["tools"]) : null;
   return { messages: messages as ChatMessage[], tools };
-}
-
-function readTools(path: string, json: unknown): ToolDefinition[] {
-  const list = typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>)["tools"] : json;
-  if (!Array.isArray(list)) throw new BadFileError(path, 'tools must be a JSON list of tool definitions (or {"tools": […]})');
-  try {
-    return normalizeTools(list as ToolDefinition[]);
-  } catch (e) {
-    if (e instanceof BadRequestError) throw new BadFileError(path, e.message, { cause: e });
-    throw e;
-  }
 }
