@@ -1,6 +1,7 @@
 /** A validated `/v1/chat/completions` body → the chat layer's ChatRequest for one choice. */
 import type { ChatRequest, ResponseFormat, ToolChoice } from "../engine/chat-generation.js";
 import type { LogitsProcessor } from "../engine/generate.js";
+import type { GenerationDefaults } from "../formats/hf-config.js";
 import type { ToolDefinition } from "../tokenizer/chat-types.js";
 import type { ChatBody } from "./chat-request-schema.js";
 import { toChatMessages } from "./openai-chat-messages.js";
@@ -27,7 +28,7 @@ function thinkingOf(body: ChatBody): boolean | undefined {
   return body.reasoning_effort !== "none" && body.reasoning_effort !== "minimal";
 }
 
-export function chatRequestFromBody(body: ChatBody, choice: number, signal: AbortSignal, logitsProcessors: readonly LogitsProcessor[]): ChatRequest {
+export function chatRequestFromBody(body: ChatBody, defaults: GenerationDefaults, choice: number, signal: AbortSignal, logitsProcessors: readonly LogitsProcessor[]): ChatRequest {
   const tools: ToolDefinition[] | undefined = body.tools?.map((t) => ({
     type: "function",
     function: {
@@ -42,7 +43,7 @@ export function chatRequestFromBody(body: ChatBody, choice: number, signal: Abor
   const maxNewTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const stop = stopList(body.stop);
   return {
-    ...samplingFromRequest(body, choice),
+    ...samplingFromRequest(body, defaults, choice),
     messages: toChatMessages(body.messages),
     ...(tools && tools.length > 0 ? { tools } : {}),
     ...(toolChoice !== undefined ? { toolChoice } : {}),

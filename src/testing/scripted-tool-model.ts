@@ -52,7 +52,7 @@ export function scriptedToolModel(model: Model, script: ToolScript = WEATHER_SCR
     value(request: ChatRequest): AsyncGenerator<ChatEvent> {
       if (!request.tools || request.tools.length === 0) return model.chat(request);
       toolRequests.push(request);
-      const answered = request.messages.some((m) => (m.tool_responses?.length ?? 0) > 0);
+      const answered = request.messages.some((m) => m.role === "tool" || (m.tool_responses?.length ?? 0) > 0);
       return model.chat({ ...request, logitsProcessors: [...(request.logitsProcessors ?? []), forceTokens(answered ? answerIds : callIds)] });
     },
   });

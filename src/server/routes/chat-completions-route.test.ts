@@ -4,6 +4,7 @@ import { Ajv } from "ajv";
 import OpenAI from "openai";
 import type { ChatEvent, ChatRequest } from "../../engine/chat-generation.js";
 import { scriptedToolModel } from "../../testing/scripted-tool-model.js";
+import { foldToolMessages } from "../../tokenizer/fold-tool-messages.js";
 import { startTestServer, type TestServer } from "../../testing/test-server.js";
 
 const WEATHER_TOOL = {
@@ -144,9 +145,13 @@ describe("POST /v1/chat/completions and /v1/embeddings", () => {
     });
     assert.equal(second.choices[0]!.message.content, "It is sunny in Paris.");
     assert.equal(second.choices[0]!.finish_reason, "stop");
-    // The result reached the model as Gemma 4 tool_responses on the calling turn.
+    // The call went back to the model with its arguments as an object, the result as a tool message, and the
+    // prompt holds both in Gemma 4's form (call and response inside the model's turn).
     const last = toolRequests.at(-1)!;
-    assert.deepEqual(last.messages.at(-1)!.tool_responses, [{ name: "get_weather", response: { sky: "sunny", celsius: 21 } }]);
+    assert.deepEqual(last.messages[1]!.tool_calls![0]!.function.arguments, { city: "Paris" });
+    assert.equal(last.messages[2]!.role, "tool");
+    const prompt = t.model.chatFormatter.render(foldToolMessages(last.messages), { tools: last.tools ?? null });
+    assert.match(prompt, /<\|tool_call>call:get_weather\{city:<\|"\|>Paris<\|"\|>\}<tool_call\|><\|tool_response>response:get_weather\{celsius:21,sky:<\|"\|>sunny<\|"\|>\}<tool_response\|>/);
 
     // Streamed, the call arrives as one tool_calls delta.
     const stream = await client.chat.completions.create({ model: t.modelId, messages: [user], tools: [WEATHER_TOOL], stream: true });
@@ -157,7 +162,7 @@ describe("POST /v1/chat/completions and /v1/embeddings", () => {
     assert.deepEqual(deltas.map((d) => [d.index, d.function?.name, d.function?.arguments]), [[0, "get_weather", '{"city":"Paris"}']]);
 
     await assert.rejects(client.chat.completions.create({ model: t.modelId, messages: [user, { role: "tool", tool_call_id: "nope", content: "1" }] }),
-      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "messages[1].role");
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "messages" && /messages\[1\] is a tool result/.test(e.message));
   });
 
   it("json_schema output validates against the schema", async (ctx) => {

@@ -47,7 +47,7 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
 
     const scope = new GenerationScope(context, reply, ROUTE);
     return scope.run(n, async () => {
-      const generators = Array.from({ length: n }, (_, c) => scope.track(model.chat(chatRequestFromBody(body, c, scope.signal, bias ? [bias] : []))));
+      const generators = Array.from({ length: n }, (_, c) => scope.track(model.chat(chatRequestFromBody(body, model.generationDefaults, c, scope.signal, bias ? [bias] : []))));
       const usages: (Usage | null)[] = generators.map(() => null);
       const recordDone = (c: number, usage: Usage): void => {
         usages[c] = usage;

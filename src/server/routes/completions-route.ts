@@ -74,7 +74,7 @@ export function registerCompletionsRoute(app: FastifyInstance, context: ServerCo
       const generators = Array.from({ length: total }, (_, c) => {
         const prompt = prompts[Math.floor(c / n)]!;
         const common = {
-          ...samplingFromRequest(body, c % n),
+          ...samplingFromRequest(body, model.generationDefaults, c % n),
           ...(body.stop_token_ids ? { stopTokenIds: body.stop_token_ids } : {}),
           ...(bias ? { logitsProcessors: [bias] } : {}),
           ...(topLogprobs > 0 ? { topLogprobs } : {}),
