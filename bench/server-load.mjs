@@ -5,7 +5,7 @@
 // and the whole run stops after DEADLINE_S. Only 127.0.0.1 is contacted. Needs `npm run build`.
 //
 // Usage: node bench/server-load.mjs [--clients 32] [--tokens 48] [--rounds 5] [--api chat|completions]
-//                                   [--backend NAME] [--dtype f32|bf16] [--deadline 240]
+//                                   [--backend NAME] [--dtype f32|bf16] [--hidden H] [--layers L] [--deadline 240]
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -22,6 +22,9 @@ const { values: flags } = parseArgs({ options: {
   deadline: { type: "string", default: "240" },
   "single-requests": { type: "string", default: "4" },
   rounds: { type: "string", default: "5" },
+  // A wider/deeper model than the default architecture (hidden 128, 4 layers, intermediate 512).
+  hidden: { type: "string" },
+  layers: { type: "string" },
 } });
 const CLIENTS = Number(flags.clients);
 const TOKENS = Number(flags.tokens);
@@ -32,7 +35,10 @@ const KEY = "bench-key";
 const hardStop = setTimeout(() => { console.error(`server-load: deadline of ${DEADLINE_S} s reached, stopping`); cleanup(); process.exit(3); }, DEADLINE_S * 1000);
 
 console.log(`machine: ${cpus().length}× ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, node ${process.version}`);
-const dir = writeRandomDefaultModel({ maxPositions: 1024, dtype: flags.dtype, tokenizer: API === "chat" });
+const overrides = {};
+if (flags.hidden) Object.assign(overrides, { hidden_size: Number(flags.hidden), intermediate_size: 4 * Number(flags.hidden) });
+if (flags.layers) Object.assign(overrides, { num_hidden_layers: Number(flags.layers), layer_types: Array.from({ length: Number(flags.layers) }, (_, i) => (i % 2 ? "full_attention" : "sliding_attention")) });
+const dir = writeRandomDefaultModel({ maxPositions: 1024, dtype: flags.dtype, tokenizer: API === "chat", overrides });
 
 // The engine alone, in this process, without HTTP: what batching can give on this backend at all.
 async function engineBaseline() {
@@ -76,7 +82,7 @@ const base = await new Promise((resolve, reject) => {
   });
   child.once("exit", (code) => reject(new Error(`server exited (${code}): ${text}`)));
 });
-console.log(`server: ${base} (${API} API, ${flags.dtype} weights, backend ${flags.backend ?? "default"}, ${TOKENS} tokens per request)`);
+console.log(`server: ${base} (${API} API, ${flags.dtype} weights, hidden ${flags.hidden ?? 128}, ${flags.layers ?? 4} layers, backend ${flags.backend ?? "default"}, ${TOKENS} tokens per request)`);
 const headers = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
 
 async function metrics() {

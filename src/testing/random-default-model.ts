@@ -19,6 +19,8 @@ export interface RandomDefaultModelOptions {
   readonly dtype?: "f32" | "bf16";
   /** "default": the default model's architecture (hidden 128, 4 layers); "tiny": hidden 64, for fast tests. */
   readonly size?: "default" | "tiny";
+  /** config.json fields to change (e.g. a wider model for a benchmark). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
 }
 
 /** Writes the folder into a new temporary directory and returns its path. */
@@ -27,6 +29,7 @@ export function writeRandomDefaultModel(options: RandomDefaultModelOptions = {})
   const config = options.size === "tiny"
     ? tinyGemma4Config({ vocab_size: 4096, eos_token_id: [1, 5] })
     : JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, "config.json"), "utf8")) as Record<string, unknown>;
+  Object.assign(config, options.overrides ?? {});
   config["max_position_embeddings"] = options.maxPositions ?? 1024;
   writeRandomCheckpoint(dir, config, { seed: options.seed ?? 1, dtype: options.dtype ?? "f32" });
   if (options.tokenizer ?? true) {
