@@ -12,8 +12,9 @@ export function registerModelsRoute(app: FastifyInstance, context: ServerContext
     context_length: context.options.maxContext,
   });
   app.get("/v1/models", async () => ({ object: "list", data: [entry()] }));
-  app.get<{ Params: { model: string } }>("/v1/models/*", async (request) => {
-    checkModelId(context, (request.params as Record<string, string>)["*"] ?? "");
+  // A wildcard: model ids may contain "/" (org/name).
+  app.get<{ Params: { "*": string } }>("/v1/models/*", async (request) => {
+    checkModelId(context, request.params["*"]);
     return entry();
   });
 }
