@@ -36,10 +36,18 @@ export interface SessionLimits {
   readonly prefillChunk?: number;
 }
 
+/** Sequences alive now and the KV-cache memory they hold. */
+export interface KvCacheStats {
+  readonly sessions: number;
+  /** Bytes of the live sessions' KV stores (allocated at their capacity). */
+  readonly bytes: number;
+}
+
 export class Model {
   private disposed = false;
   private trainable: TrainableModel | null = null;
   private scheduler: BatchScheduler | null = null;
+  private readonly liveSessions = new Set<Session>();
   private formatter: ChatFormatter | null = null;
 
   constructor(
@@ -116,7 +124,17 @@ export class Model {
     const maxContext = limits.maxContext ?? this.limits.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
-    return new Session(this.decoder, { maxContext, prefillChunk }, ...(this.scheduler ? [this.scheduler] : []));
+    const onDispose = (session: Session): void => { this.liveSessions.delete(session); };
+    const session = new Session(this.decoder, { maxContext, prefillChunk, onDispose }, ...(this.scheduler ? [this.scheduler] : []));
+    this.liveSessions.add(session);
+    return session;
+  }
+
+  /** Live sessions and their KV bytes: a finished or cancelled request's memory leaves this when its session is disposed. */
+  get kvCacheStats(): KvCacheStats {
+    let bytes = 0;
+    for (const s of this.liveSessions) bytes += s.cache.capacityBytes;
+    return { sessions: this.liveSessions.size, bytes };
   }
 
   /**

@@ -32,6 +32,8 @@ export interface CompletionRequest extends SamplingOptions {
   readonly topLogprobs?: number;
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
+  /** Further processors (logit bias, a watermark), run after the penalties. */
+  readonly logitsProcessors?: readonly LogitsProcessor[];
   readonly signal?: AbortSignal;
 }
 
@@ -65,7 +67,7 @@ export async function* chat(parts: TextModelParts, formatter: ChatFormatter, req
   const prompt = renderChatPrompt(formatter, request);
   const ids = tokenizer.encodePrompt(prompt.text);
   const maxNewTokens = tokenBudget(parts, ids.length, request.maxNewTokens);
-  const processors: LogitsProcessor[] = chatLogitsProcessors(request, tokenizer.special.toolCallStart);
+  const processors: LogitsProcessor[] = [...chatLogitsProcessors(request, tokenizer.special.toolCallStart), ...(request.logitsProcessors ?? [])];
   const constraint = parts.outputConstraint(request, maxNewTokens);
   if (constraint) processors.push(constraint.logitsProcessor);
   const stopTokenIds = chatStopTokenIds(parts.config, tokenizer);
@@ -120,7 +122,7 @@ export async function* complete(parts: TextModelParts, request: CompletionReques
     for await (const event of generateText(session, ids, { tokenizer, detokenizer: new StreamingDetokenizer(tokenizer, { skipSpecialTokens: true }), defaultStopIds }, {
       ...samplingOf(request),
       maxNewTokens,
-      logitsProcessors: penalties,
+      logitsProcessors: [...penalties, ...(request.logitsProcessors ?? [])],
       ...(request.stopTokenIds ? { stopTokenIds: request.stopTokenIds } : {}),
       ...(request.stop ? { stop: request.stop } : {}),
       ...(request.topLogprobs ? { topLogprobs: request.topLogprobs } : {}),

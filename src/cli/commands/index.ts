@@ -12,6 +12,7 @@ import { promptCommand } from "./prompt.js";
 import { pullCommand } from "./pull.js";
 import { quantizeCommand } from "./quantize.js";
 import { rmCommand } from "./rm.js";
+import { serveCommand } from "./serve.js";
 import { tokenizeCommand } from "./tokenize.js";
 import { finetuneCommand } from "./finetune.js";
 import { mergeCommand } from "./merge.js";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CliCommand[] = [
   tokenizeCommand,
   promptCommand,
   demoCommand,
+  serveCommand,
   pullCommand,
   listCommand,
   rmCommand,
