@@ -97,6 +97,9 @@ export function toOpenAiError(e: unknown): MappedError {
       case "bad_path":
       case "bad_file":
         return make(500, "the server could not read its model files", "server_error");
+      case "device":
+        // The GPU was lost or ran out of memory: the server cannot serve until it is restarted.
+        return make(503, e.message, "server_error", null, "device_error");
       default: {
         const never: never = e.code;
         return make(500, `unknown error ${String(never)}`, "server_error");
