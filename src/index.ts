@@ -16,4 +16,6 @@ export type { ModelConfig, LayerConfig, LayerKind, Family } from "./model/model-
 export { GemmaError, BadPathError, BadFileError, BadRequestError, UnsupportedError, CancelledError, DeviceError, isGemmaError, type GemmaErrorCode } from "./errors.js";
 export { describeModel, type ModelDescription } from "./api/describe-model.js";
 export { pullModel, resolveModelReference, type PullOptions, type PullResult, type ResolveModelOptions } from "./formats/hub/index.js";
+export { createServer, isLoopbackHost, type GemmaServer } from "./server/create-server.js";
+export { type ServerOptions, SERVER_DEFAULTS } from "./server/server-options.js";
 export { VERSION } from "./version.js";
