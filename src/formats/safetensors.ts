@@ -6,9 +6,10 @@
  * optional `__metadata__` string map. The reader validates everything before it trusts it and reads each
  * tensor on demand, so a checkpoint far larger than memory loads tensor by tensor.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync } from "node:fs";
 import { BadFileError, BadPathError } from "../errors.js";
 import { DTYPE_BYTES, type AnyDtypeArray, type Dtype, viewAs } from "./dtype.js";
+import { readFully, writeAll } from "./file-io.js";
 
 const SAFETENSORS_DTYPES: Readonly<Record<string, Dtype>> = {
   F32: "f32", F16: "f16", BF16: "bf16", I64: "i64", I32: "i32", I16: "i16", I8: "i8", U8: "u8", BOOL: "bool",
@@ -19,8 +20,6 @@ const DTYPE_NAMES: Readonly<Record<Dtype, string>> = {
 
 /** Largest header we accept; real headers are well under 10 MB (a 60 GB checkpoint's is ~100 KB). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-/** fs.readSync moves at most 2 GiB per call. */
-const MAX_READ_CHUNK = 1 << 30;
 
 export interface TensorInfo {
   readonly name: string;
@@ -85,15 +84,7 @@ export class SafetensorsFile {
   /** Reads `byteLength` bytes at absolute `offset` (used for row gathers from huge tables). */
   readBytes(offset: number, byteLength: number, into?: Uint8Array): Uint8Array {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
-    const out = into ?? new Uint8Array(new ArrayBuffer(byteLength));
-    let done = 0;
-    while (done < byteLength) {
-      const want = Math.min(MAX_READ_CHUNK, byteLength - done);
-      const got = readSync(this.fd, out, done, want, offset + done);
-      if (got === 0) throw new BadFileError(this.path, `file ended while reading bytes ${offset + done}..${offset + byteLength}`);
-      done += got;
-    }
-    return out;
+    return readFully(this.fd, this.path, offset, byteLength, into);
   }
 
   close(): void {
@@ -229,12 +220,5 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
     try { closeSync(fd); } catch { /* already closed */ }
     rmSync(tmp, { force: true });
     throw e;
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.byteLength) {
-    done += writeSync(fd, bytes, done, Math.min(MAX_READ_CHUNK, bytes.byteLength - done));
   }
 }

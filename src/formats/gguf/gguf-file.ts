@@ -8,8 +8,9 @@
  * tensor's byte size from its type's block geometry, data inside the file, offsets aligned, no overlaps.
  * Tensors are read on demand; a header is parsed through a 1 MiB window, never the whole file.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { BadFileError, BadPathError, UnsupportedError } from "../../errors.js";
+import { readFully } from "../file-io.js";
 import { ggmlTypeById, type GgmlTypeName } from "../quant/ggml-type.js";
 import { FileCursor } from "./file-cursor.js";
 import { GgufMetadata } from "./gguf-metadata.js";
@@ -21,7 +22,6 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 export const GGUF_MAX_NAME_BYTES = 64;
 const GGML_MAX_DIMS = 4;
 const MAX_KEY_BYTES = 65535;
-const MAX_READ_CHUNK = 1 << 30;
 
 export interface GgufTensorInfo {
   readonly name: string;
@@ -88,14 +88,7 @@ export class GgufFile {
   readBytes(offset: number, byteLength: number, into?: Uint8Array): Uint8Array {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
     if (offset < 0 || offset + byteLength > this.fileSize) throw new BadFileError(this.path, `read of bytes ${offset}..${offset + byteLength} is outside the file (${this.fileSize} bytes)`);
-    const out = into ?? new Uint8Array(new ArrayBuffer(byteLength));
-    let done = 0;
-    while (done < byteLength) {
-      const got = readSync(this.fd, out, done, Math.min(MAX_READ_CHUNK, byteLength - done), offset + done);
-      if (got === 0) throw new BadFileError(this.path, `file ended while reading bytes ${offset + done}..${offset + byteLength}`);
-      done += got;
-    }
-    return out;
+    return readFully(this.fd, this.path, offset, byteLength, into);
   }
 
   close(): void {

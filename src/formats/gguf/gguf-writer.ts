@@ -3,8 +3,9 @@
  * crash never leaves a half-written file under the real name. Tensor data are laid out in the given order,
  * each padded to the alignment (as gguf-py and ggml write them), and produced one at a time (bounded memory).
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, rmSync } from "node:fs";
 import { BadPathError } from "../../errors.js";
+import { writeAll } from "../file-io.js";
 import { ggmlType, type GgmlTypeName } from "../quant/ggml-type.js";
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_MAX_NAME_BYTES } from "./gguf-file.js";
 import { GGUF_TYPE, SCALAR_CODES, type GgufScalarType, type GgufValue } from "./gguf-value.js";
@@ -25,7 +26,6 @@ export interface GgufToWrite {
   readonly alignment?: number;
 }
 
-const MAX_WRITE_CHUNK = 1 << 30;
 
 class ByteSink {
   private parts: Uint8Array[] = [];
@@ -162,9 +162,4 @@ export function writeGguf(path: string, file: GgufToWrite): void {
     rmSync(tmp, { force: true });
     throw e;
   }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(MAX_WRITE_CHUNK, bytes.byteLength - done));
 }
