@@ -1,4 +1,5 @@
 /** `gemma4/backends`: the op interface and the backends that implement it. */
-export type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight, WeightDtype } from "./ops.js";
+export type { Activation, AttentionParams, Backend, FloatWeightDtype, HostWeight, KvStore, MoeParams, NormForm, QuantDtype, Tensor, Weight, WeightDtype } from "./ops.js";
+export { QUANT_DTYPES, isQuantDtype } from "./weight-dtype.js";
 export { ReferenceBackend } from "./reference/reference-backend.js";
 export { BACKEND_NAMES, DEFAULT_BACKEND, createBackend, type BackendName } from "./create-backend.js";

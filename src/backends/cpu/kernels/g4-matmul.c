@@ -18,6 +18,8 @@
 #endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* Small constant loops of the micro-kernels must be unrolled so that accumulators stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
 
 static int lane_bytes_of(int type) {
   switch (type) {
@@ -57,19 +59,19 @@ ALWAYS_INLINE __m512 load_w16(int type, const void *w, size_t k, __mmask16 m) {
 
 ALWAYS_INLINE void ftile(int type, const float *x, int K, const uint8_t *w, size_t rb, int RB, int TB, float *out, int outStride) {
   __m512 acc[4][4];
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) acc[r][t] = _mm512_setzero_ps();
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) acc[r][t] = _mm512_setzero_ps();
   for (int k = 0; k < K; k += 16) {
     __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
     __m512 xv[4];
-    for (int t = 0; t < TB; t++) xv[t] = _mm512_maskz_loadu_ps(m, x + (size_t)t * K + k);
-    for (int r = 0; r < RB; r++) {
+    UNROLL for (int t = 0; t < TB; t++) xv[t] = _mm512_maskz_loadu_ps(m, x + (size_t)t * K + k);
+    UNROLL for (int r = 0; r < RB; r++) {
       __m512 wv = load_w16(type, w + (size_t)r * rb, (size_t)k, m);
-      for (int t = 0; t < TB; t++) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+      UNROLL for (int t = 0; t < TB; t++) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
     }
   }
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(acc[r][t]);
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 #else
 static inline float wval(int type, const uint8_t *w, size_t k) {
@@ -80,33 +82,34 @@ static inline float wval(int type, const uint8_t *w, size_t k) {
   }
 }
 
-/* Portable form: 8 partial sums per output let the compiler vectorize without reassociating. */
+/* Portable form: 16 partial sums per output (as the AVX-512 form) let the compiler vectorize without
+ * reassociating, and keep rounding error as low as the 16-lane kernels'. */
 ALWAYS_INLINE void ftile(int type, const float *x, int K, const uint8_t *w, size_t rb, int RB, int TB, float *out, int outStride) {
   float wbuf[64];
-  float acc[4][4][8];
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++)
-      for (int j = 0; j < 8; j++) acc[r][t][j] = 0;
+  float acc[4][4][16];
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++)
+      for (int j = 0; j < 16; j++) acc[r][t][j] = 0;
   for (int k0 = 0; k0 < K; k0 += 64) {
     int n = K - k0 < 64 ? K - k0 : 64;
-    for (int r = 0; r < RB; r++) {
+    UNROLL for (int r = 0; r < RB; r++) {
       const uint8_t *wr = w + (size_t)r * rb;
       for (int i = 0; i < n; i++) wbuf[i] = wval(type, wr, (size_t)(k0 + i));
       for (int i = n; i < 64; i++) wbuf[i] = 0;
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         const float *xt = x + (size_t)t * K + k0;
         float xb[64];
         for (int i = 0; i < n; i++) xb[i] = xt[i];
         for (int i = n; i < 64; i++) xb[i] = 0;
-        for (int i = 0; i < 64; i += 8)
-          for (int j = 0; j < 8; j++) acc[r][t][j] += wbuf[i + j] * xb[i + j];
+        for (int i = 0; i < 64; i += 16)
+          for (int j = 0; j < 16; j++) acc[r][t][j] += wbuf[i + j] * xb[i + j];
       }
     }
   }
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) {
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) {
       float s = 0;
-      for (int j = 0; j < 8; j++) s += acc[r][t][j];
+      for (int j = 0; j < 16; j++) s += acc[r][t][j];
       out[(size_t)t * outStride + r] = s;
     }
 }
@@ -144,15 +147,15 @@ ALWAYS_INLINE void qtile_legacy(int type, const uint8_t *w, size_t rb, int RB, c
   const int nb = K / 32, lb = lane_bytes_of(type), off = quant_offset(type);
   const int hasMin = type == G4_Q4_1 || type == G4_Q5_1;
   __m512 accf[4][3];
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
   for (int b0 = 0; b0 < nb; b0 += 16) {
     const int g = nb - b0 < 16 ? nb - b0 : 16;
     const __mmask16 lm = (__mmask16)((1u << g) - 1);
     const __mmask64 bm = g == 16 ? ~(__mmask64)0 : (((__mmask64)1 << (4 * g)) - 1);
     __m512i xinit[3];
     __m512 dx[3], dxs[3];
-    for (int t = 0; t < TB; t++) {
+    UNROLL for (int t = 0; t < TB; t++) {
       const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
       dx[t] = _mm512_maskz_loadu_ps(lm, xg + 32 * g);
       __m512i s = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lm, xg + 36 * g), _mm512_maskz_loadu_epi32(lm, xg + 40 * g));
@@ -161,30 +164,30 @@ ALWAYS_INLINE void qtile_legacy(int type, const uint8_t *w, size_t rb, int RB, c
     }
     __m512i acc[4][3];
     __m512i H[4];
-    for (int r = 0; r < RB; r++) {
-      for (int t = 0; t < TB; t++) acc[r][t] = xinit[t];
+    UNROLL for (int r = 0; r < RB; r++) {
+      UNROLL for (int t = 0; t < TB; t++) acc[r][t] = xinit[t];
       H[r] = (type == G4_Q5_0 || type == G4_Q5_1) ? _mm512_maskz_loadu_epi32(lm, w + (size_t)r * rb + (size_t)lb * b0 + 16 * g) : _mm512_setzero_si512();
     }
-    for (int c = 0; c < 8; c++) {
+    UNROLL for (int c = 0; c < 8; c++) {
       __m512i xc[3];
-      for (int t = 0; t < TB; t++) xc[t] = _mm512_maskz_loadu_epi8(bm, qx + (size_t)t * qxb + (size_t)44 * b0 + (size_t)c * 4 * g);
-      for (int r = 0; r < RB; r++) {
+      UNROLL for (int t = 0; t < TB; t++) xc[t] = _mm512_maskz_loadu_epi8(bm, qx + (size_t)t * qxb + (size_t)44 * b0 + (size_t)c * 4 * g);
+      UNROLL for (int r = 0; r < RB; r++) {
         __m512i wq = unpack_chunk(type, w + (size_t)r * rb + (size_t)lb * b0, g, c, bm, H[r]);
-        for (int t = 0; t < TB; t++) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wq, xc[t]);
+        UNROLL for (int t = 0; t < TB; t++) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wq, xc[t]);
       }
     }
-    for (int r = 0; r < RB; r++) {
+    UNROLL for (int r = 0; r < RB; r++) {
       const uint8_t *tail = w + (size_t)r * rb + (size_t)lb * nb;
       __m512 dw = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lm, tail + 2 * b0));
       __m512 mw = hasMin ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lm, tail + 2 * nb + 2 * b0)) : dw;
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         accf[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][t]), _mm512_mul_ps(dw, dx[t]), accf[r][t]);
         if (hasMin) accf[r][t] = _mm512_fmadd_ps(mw, dxs[t], accf[r][t]);
       }
     }
   }
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
 }
 
 /* Q4_K scales and mins of the 8 sub-blocks of each of `n` (1 or 2) super-blocks → int32 lanes. */
@@ -216,48 +219,48 @@ ALWAYS_INLINE void qtile_q4k(const uint8_t *w, size_t rb, int RB, const uint8_t 
   const int nb = K / 32;
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   __m512 accf[4][3];
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
   for (int b0 = 0; b0 < nb; b0 += 16) {
     const int g = nb - b0 < 16 ? nb - b0 : 16;
     const __mmask16 lm = (__mmask16)((1u << g) - 1);
     const __mmask64 bm = g == 16 ? ~(__mmask64)0 : (((__mmask64)1 << (4 * g)) - 1);
     __m512 dx[3];
     __m512i xs[3];
-    for (int t = 0; t < TB; t++) {
+    UNROLL for (int t = 0; t < TB; t++) {
       const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
       dx[t] = _mm512_maskz_loadu_ps(lm, xg + 32 * g);
       xs[t] = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lm, xg + 36 * g), _mm512_maskz_loadu_epi32(lm, xg + 40 * g));
     }
     __m512i acc[4][3];
-    for (int r = 0; r < RB; r++)
-      for (int t = 0; t < TB; t++) acc[r][t] = _mm512_setzero_si512();
-    for (int v = 0; v < 4; v++) {
+    UNROLL for (int r = 0; r < RB; r++)
+      UNROLL for (int t = 0; t < TB; t++) acc[r][t] = _mm512_setzero_si512();
+    UNROLL for (int v = 0; v < 4; v++) {
       __m512i xlo[3], xhi[3];
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
         xlo[t] = _mm512_maskz_loadu_epi8(bm, xg + (size_t)v * 4 * g);
         xhi[t] = _mm512_maskz_loadu_epi8(bm, xg + (size_t)(v + 4) * 4 * g);
       }
-      for (int r = 0; r < RB; r++) {
+      UNROLL for (int r = 0; r < RB; r++) {
         __m512i raw = _mm512_maskz_loadu_epi8(bm, w + (size_t)r * rb + (size_t)16 * b0 + (size_t)v * 4 * g);
         __m512i lo = _mm512_and_si512(raw, low4), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
-        for (int t = 0; t < TB; t++) acc[r][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(acc[r][t], lo, xlo[t]), hi, xhi[t]);
+        UNROLL for (int t = 0; t < TB; t++) acc[r][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(acc[r][t], lo, xlo[t]), hi, xhi[t]);
       }
     }
-    for (int r = 0; r < RB; r++) {
+    UNROLL for (int r = 0; r < RB; r++) {
       __m512i sc, mn;
       __m512 d, dmin;
       q4k_scales(w + (size_t)r * rb + (size_t)16 * nb + (size_t)16 * (b0 / 8), g / 8, &sc, &mn, &d, &dmin);
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         __m512 main = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(acc[r][t], sc)), d);
         __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(xs[t], mn)), dmin);
         accf[r][t] = _mm512_fmadd_ps(_mm512_maskz_mov_ps(lm, _mm512_sub_ps(main, mins)), dx[t], accf[r][t]);
       }
     }
   }
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
 }
 
 /* Q6_K: lanes are 32 values whose halves (chunks 0-3 and 4-7) have their own int8 scales. */
@@ -265,31 +268,31 @@ ALWAYS_INLINE void qtile_q6k(const uint8_t *w, size_t rb, int RB, const uint8_t 
   const int nb = K / 32;
   const __m512i low4 = _mm512_set1_epi8(0x0f), bits45 = _mm512_set1_epi8(0x30);
   __m512 accf[4][3];
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) accf[r][t] = _mm512_setzero_ps();
   for (int b0 = 0; b0 < nb; b0 += 16) {
     const int g = nb - b0 < 16 ? nb - b0 : 16;
     const __mmask16 lm = (__mmask16)((1u << g) - 1);
     const __mmask64 bm = g == 16 ? ~(__mmask64)0 : (((__mmask64)1 << (4 * g)) - 1);
     __m512 dx[3];
     __m512i initA[3], initB[3];
-    for (int t = 0; t < TB; t++) {
+    UNROLL for (int t = 0; t < TB; t++) {
       const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
       dx[t] = _mm512_maskz_loadu_ps(lm, xg + 32 * g);
       initA[t] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_maskz_loadu_epi32(lm, xg + 36 * g), 5));
       initB[t] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_maskz_loadu_epi32(lm, xg + 40 * g), 5));
     }
     __m512i accA[4][3], accB[4][3];
-    for (int r = 0; r < RB; r++)
-      for (int t = 0; t < TB; t++) { accA[r][t] = initA[t]; accB[r][t] = initB[t]; }
-    for (int v = 0; v < 4; v++) {
+    UNROLL for (int r = 0; r < RB; r++)
+      UNROLL for (int t = 0; t < TB; t++) { accA[r][t] = initA[t]; accB[r][t] = initB[t]; }
+    UNROLL for (int v = 0; v < 4; v++) {
       __m512i xlo[3], xhi[3];
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
         xlo[t] = _mm512_maskz_loadu_epi8(bm, xg + (size_t)v * 4 * g);
         xhi[t] = _mm512_maskz_loadu_epi8(bm, xg + (size_t)(v + 4) * 4 * g);
       }
-      for (int r = 0; r < RB; r++) {
+      UNROLL for (int r = 0; r < RB; r++) {
         const uint8_t *wg = w + (size_t)r * rb + (size_t)24 * b0;
         __m512i raw = _mm512_maskz_loadu_epi8(bm, wg + (size_t)v * 4 * g);
         __m512i h0 = _mm512_maskz_loadu_epi8(bm, wg + (size_t)16 * g);     /* chunks 0-3 */
@@ -304,13 +307,13 @@ ALWAYS_INLINE void qtile_q6k(const uint8_t *w, size_t rb, int RB, const uint8_t 
         }
         __m512i lo = _mm512_or_si512(_mm512_and_si512(raw, low4), _mm512_and_si512(hv0, bits45));
         __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4), _mm512_and_si512(hv1, bits45));
-        for (int t = 0; t < TB; t++) {
+        UNROLL for (int t = 0; t < TB; t++) {
           accA[r][t] = _mm512_dpbusd_epi32(accA[r][t], lo, xlo[t]);
           accB[r][t] = _mm512_dpbusd_epi32(accB[r][t], hi, xhi[t]);
         }
       }
     }
-    for (int r = 0; r < RB; r++) {
+    UNROLL for (int r = 0; r < RB; r++) {
       const uint8_t *sb = w + (size_t)r * rb + (size_t)24 * nb + (size_t)18 * (b0 / 8);
       int32_t sa[16], sbv[16];
       float dv[16];
@@ -321,14 +324,14 @@ ALWAYS_INLINE void qtile_q6k(const uint8_t *w, size_t rb, int RB, const uint8_t 
       }
       __m512i scA = _mm512_loadu_si512(sa), scB = _mm512_loadu_si512(sbv);
       __m512 d = _mm512_maskz_loadu_ps(lm, dv);
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         __m512i s = _mm512_add_epi32(_mm512_mullo_epi32(accA[r][t], scA), _mm512_mullo_epi32(accB[r][t], scB));
         accf[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, dx[t]), accf[r][t]);
       }
     }
   }
-  for (int r = 0; r < RB; r++)
-    for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
+  UNROLL for (int r = 0; r < RB; r++)
+    UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
 }
 
 ALWAYS_INLINE void qtile(int type, const uint8_t *w, size_t rb, int RB, const uint8_t *qx, size_t qxb, int TB, int K, float *out, int outStride) {
@@ -343,11 +346,11 @@ ALWAYS_INLINE void qtile(int type, const uint8_t *w, size_t rb, int RB, const ui
 static void lane_quants(int type, const uint8_t *wg, int g, int l, int32_t *q) {
   switch (type) {
     case G4_Q8_0:
-      for (int c = 0; c < 8; c++)
+      UNROLL for (int c = 0; c < 8; c++)
         for (int b = 0; b < 4; b++) q[4 * c + b] = wg[(size_t)c * 4 * g + 4 * l + b];
       return;
     default: {
-      for (int v = 0; v < 4; v++)
+      UNROLL for (int v = 0; v < 4; v++)
         for (int b = 0; b < 4; b++) {
           uint8_t byte = wg[(size_t)v * 4 * g + 4 * l + b];
           q[4 * v + b] = byte & 15;
@@ -356,7 +359,7 @@ static void lane_quants(int type, const uint8_t *wg, int g, int l, int32_t *q) {
       if (type == G4_Q5_0 || type == G4_Q5_1) {
         const uint8_t *hp = wg + (size_t)16 * g + 4 * l;
         uint32_t h = (uint32_t)hp[0] | ((uint32_t)hp[1] << 8) | ((uint32_t)hp[2] << 16) | ((uint32_t)hp[3] << 24);
-        for (int c = 0; c < 8; c++)
+        UNROLL for (int c = 0; c < 8; c++)
           for (int b = 0; b < 4; b++) q[4 * c + b] |= (int32_t)(((h >> (c + 8 * b)) & 1) << 4);
       } else if (type == G4_Q6_K) {
         for (int k = 0; k < 2; k++)
@@ -372,18 +375,18 @@ static void lane_quants(int type, const uint8_t *wg, int g, int l, int32_t *q) {
 
 ALWAYS_INLINE void qtile(int type, const uint8_t *w, size_t rb, int RB, const uint8_t *qx, size_t qxb, int TB, int K, float *out, int outStride) {
   const int nb = K / 32, lb = lane_bytes_of(type), off = quant_offset(type);
-  for (int r = 0; r < RB; r++) {
+  UNROLL for (int r = 0; r < RB; r++) {
     const uint8_t *wr = w + (size_t)r * rb, *tail = wr + (size_t)lb * nb;
     float acc[3] = {0, 0, 0};
     int32_t q[32];
     for (int b = 0; b < nb; b++) {
       int b0 = b & ~15, g = nb - b0 < 16 ? nb - b0 : 16, l = b - b0;
       lane_quants(type, wr + (size_t)lb * b0, g, l, q);
-      for (int t = 0; t < TB; t++) {
+      UNROLL for (int t = 0; t < TB; t++) {
         const uint8_t *xg = qx + (size_t)t * qxb + (size_t)44 * b0;
         const int8_t *xc = (const int8_t *)xg;
         int32_t sA = 0, sB = 0;
-        for (int c = 0; c < 8; c++)
+        UNROLL for (int c = 0; c < 8; c++)
           for (int i = 0; i < 4; i++) {
             int32_t p = q[4 * c + i] * xc[(size_t)c * 4 * g + 4 * l + i];
             if (c < 4) sA += p; else sB += p;
@@ -424,7 +427,7 @@ ALWAYS_INLINE void qtile(int type, const uint8_t *w, size_t rb, int RB, const ui
         acc[t] += v;
       }
     }
-    for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = acc[t];
+    UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = acc[t];
   }
 }
 #endif
@@ -457,7 +460,12 @@ static void float_tile(const mm_job *j, int r0, int nr, int t0, int nt) {
       int TB = t0 + nt - t < 3 ? t0 + nt - t : 3;
       const float *x = j->x + (size_t)t * j->K;
       float *out = j->out + (size_t)t * j->outStride + r;
-#define FCALL(R, B) ftile(j->type, x, j->K, w, j->rb, R, B, out, j->outStride)
+#define FCALL(R, B)                                                                              \
+  switch (j->type) {                                                                             \
+    case G4_F32: ftile(G4_F32, x, j->K, w, j->rb, R, B, out, j->outStride); break;                \
+    case G4_F16: ftile(G4_F16, x, j->K, w, j->rb, R, B, out, j->outStride); break;                \
+    default: ftile(G4_BF16, x, j->K, w, j->rb, R, B, out, j->outStride); break;                   \
+  }
       DISPATCH_RB_TB(FCALL)
 #undef FCALL
     }
