@@ -1,7 +1,8 @@
 /** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
 import { existsSync, statSync } from "node:fs";
 import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
-import type { Backend } from "../backends/ops.js";
+import type { KvDtype } from "../backends/cpu/cpu-backend.js";
+import type { Backend, QuantDtype } from "../backends/ops.js";
 import { BadPathError } from "../errors.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
@@ -13,6 +14,12 @@ export interface LoadModelOptions extends SessionLimits {
   /** A backend name ("reference", …) or an instance. */
   readonly backend?: string | Backend;
   readonly onProgress?: (progress: LoadProgress) => void;
+  /** Threads of the cpu backend (default: all cores). */
+  readonly threads?: number;
+  /** KV cache element type of the cpu backend (default "f16"; "f32" reproduces float32 transformers runs). */
+  readonly kvDtype?: KvDtype;
+  /** Quantize float weights to this format while loading (e.g. "q8_0", "q4_k"). */
+  readonly quant?: QuantDtype;
 }
 
 export const DEFAULT_PREFILL_CHUNK = 512;
@@ -21,11 +28,14 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
   if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
   const { config } = readHfConfig(dir);
-  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
+  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND, {
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
+  });
   const checkpoint = SafetensorsCheckpoint.open(dir);
   try {
     const layout = describeLayout(config, checkpoint);
-    const weights = loadModelWeights(config, checkpoint, backend, options.onProgress);
+    const weights = loadModelWeights(config, checkpoint, backend, options.onProgress, options.quant ? { quant: options.quant } : {});
     const decoder = new GemmaDecoder(config, weights, backend);
     const limits = {
       maxContext: options.maxContext ?? config.maxPositions,

@@ -3,11 +3,12 @@
  * Tensors are read one at a time and handed to the backend in their stored dtype, so peak memory stays
  * close to the checkpoint's size.
  */
-import type { Backend, Weight } from "../backends/ops.js";
+import type { Backend, HostWeight, QuantDtype, Weight } from "../backends/ops.js";
 import { BadFileError, UnsupportedError } from "../errors.js";
 import { isFloatDtype } from "../formats/dtype.js";
 import type { TensorSource } from "../formats/tensor-source.js";
 import type { ModelConfig } from "./model-config.js";
+import { isQuantizedSlot, quantFormatFor, quantizeTensor } from "./quantize-on-load.js";
 import { LM_HEAD_NAMES, SKIPPED_PREFIXES, TEXT_PREFIXES, weightSpecs } from "./weight-table.js";
 
 export interface AttentionWeights {
@@ -103,11 +104,17 @@ export interface LoadProgress {
   readonly name: string;
 }
 
+export interface LoadWeightsOptions {
+  /** Quantize float matrices to this format while loading (quantize-on-load.ts). */
+  readonly quant?: QuantDtype;
+}
+
 export function loadModelWeights(
   config: ModelConfig,
   checkpoint: TensorSource,
   backend: Backend,
   onProgress?: (p: LoadProgress) => void,
+  options: LoadWeightsOptions = {},
 ): ModelWeights {
   const prefix = detectPrefix(checkpoint);
   const specs = weightSpecs(config);
@@ -129,7 +136,10 @@ export function loadModelWeights(
     const stored = checkpoint.read(name);
     const dtype = stored.dtype;
     if (dtype !== "f32" && dtype !== "f16" && dtype !== "bf16") throw new Error("unreachable: dtype checked above");
-    slots.set(spec.slot, backend.uploadWeight({ dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array }));
+    let host: HostWeight = { dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array };
+    const quant = options.quant && isQuantizedSlot(spec.slot) ? quantFormatFor(options.quant, stored.shape[stored.shape.length - 1]!) : null;
+    if (quant) host = quantizeTensor(quant, stored);
+    slots.set(spec.slot, backend.uploadWeight(host));
     onProgress?.({ loaded: ++loaded, total: resolved.length, name });
   }
   return assemble(config, slots);
