@@ -9,4 +9,6 @@ export type { GenerateOptions, GeneratedToken, FinishReason, LogitsProcessor } f
 export type { SamplingOptions } from "./engine/sampler.js";
 export type { ModelConfig, LayerConfig, LayerKind, Family } from "./model/model-config.js";
 export { GemmaError, BadPathError, BadFileError, BadRequestError, UnsupportedError, CancelledError, isGemmaError, type GemmaErrorCode } from "./errors.js";
+export { describeModel, type ModelDescription } from "./api/describe-model.js";
+export { pullModel, resolveModelReference, type PullOptions, type PullResult, type ResolveModelOptions } from "./formats/hub/index.js";
 export { VERSION } from "./version.js";

@@ -104,6 +104,8 @@ export interface Backend {
   softcap(x: Tensor, cap: number): Tensor;
   /** Rows [start, start+count) of x [T, N] → [count, N]. */
   sliceRows(x: Tensor, start: number, count: number): Tensor;
+  /** Stacks tensors with the same row width: [T1, N], [T2, N], … → [T1 + T2 + …, N]. */
+  concatRows(parts: readonly Tensor[]): Tensor;
   /** Columns [start, start+count) of x [T, N] → [T, count]. */
   sliceColumns(x: Tensor, start: number, count: number): Tensor;
 

@@ -60,6 +60,6 @@ export function modelArgument(positionals: readonly string[], flag: string | und
   const positional = positionals[0];
   if (positional !== undefined && flag !== undefined && positional !== flag) throw new UsageError(`model given twice: ${positional} and --model ${flag}`, "model");
   const model = flag ?? positional;
-  if (model === undefined && required) throw new UsageError("missing MODEL (a model folder; also accepted as --model)", "model");
+  if (model === undefined && required) throw new UsageError("missing MODEL (a model folder, org/name[@revision] or hf:org/name; also accepted as --model)", "model");
   return model;
 }

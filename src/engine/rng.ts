@@ -1,27 +1,42 @@
 /**
- * PCG32 (O'Neill, "PCG: A Family of Simple Fast Space-Efficient Statistically Good Algorithms"): a small
- * seeded generator, so the same seed gives the same samples on every platform and backend.
+ * xoshiro128** (Blackman & Vigna, 2018) seeded through splitmix32: a small, fast generator in 32-bit integer
+ * arithmetic, so the same seed gives the same samples on every platform and backend.
  */
-const MULTIPLIER = 6364136223846793005n;
-const MASK64 = (1n << 64n) - 1n;
+export class SeededRandom {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
 
-export class Pcg32 {
-  private state = 0n;
-  private readonly increment: bigint;
-
-  constructor(seed: number | bigint, stream: number | bigint = 54) {
-    this.increment = ((BigInt(stream) << 1n) | 1n) & MASK64;
-    this.nextUint32();
-    this.state = (this.state + (BigInt(seed) & MASK64)) & MASK64;
-    this.nextUint32();
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = (): number => {
+      // splitmix32 expands the seed into the four state words.
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    // Seeds beyond 32 bits fold their high part in.
+    x = (x ^ Math.floor(seed / 0x100000000)) >>> 0;
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
   }
 
   nextUint32(): number {
-    const old = this.state;
-    this.state = (old * MULTIPLIER + this.increment) & MASK64;
-    const xorShifted = Number((((old >> 18n) ^ old) >> 27n) & 0xffffffffn);
-    const rot = Number(old >> 59n);
-    return ((xorShifted >>> rot) | (xorShifted << ((32 - rot) & 31))) >>> 0;
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3 >>> 0, 11);
+    this.s0 >>>= 0; this.s1 >>>= 0; this.s2 >>>= 0;
+    return result;
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
@@ -30,6 +45,10 @@ export class Pcg32 {
     const lo = this.nextUint32() >>> 6; // 26 bits
     return (hi * 67108864 + lo) / 9007199254740992;
   }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /** A seed from the clock and Math.random, for unseeded sampling. */

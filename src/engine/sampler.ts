@@ -4,7 +4,7 @@
  * same tokens.
  */
 import { BadRequestError } from "../errors.js";
-import { Pcg32, randomSeed } from "./rng.js";
+import { SeededRandom, randomSeed } from "./rng.js";
 
 export interface SamplingOptions {
   /** Argmax decoding (the default when temperature is 0 or unset). */
@@ -37,13 +37,13 @@ export function validateSampling(o: SamplingOptions): void {
 }
 
 export class Sampler {
-  private readonly rng: Pcg32;
+  private readonly rng: SeededRandom;
   readonly greedy: boolean;
 
   constructor(readonly options: SamplingOptions = {}) {
     validateSampling(options);
     this.greedy = options.greedy === true || !options.temperature;
-    this.rng = new Pcg32(options.seed ?? randomSeed());
+    this.rng = new SeededRandom(options.seed ?? randomSeed());
   }
 
   /** Picks a token from `logits` (one row, length V). `logits` is not modified. */

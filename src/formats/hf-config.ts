@@ -192,7 +192,7 @@ function readLayerKinds(family: Family, f: JsonFields, numLayers: number): Layer
     kinds = written.map((t, i) => {
       if (t === "sliding_attention") return "sliding";
       if (t === "full_attention") return "full";
-      return f.fail("layer_types", `[${i}] is ${JSON.stringify(t)}, expected "sliding_attention" or "full_attention"`);
+      return f.fail(`layer_types[${i}]`, `is ${JSON.stringify(t)}, expected "sliding_attention" or "full_attention"`);
     });
   } else {
     kinds = [];

@@ -11,12 +11,28 @@ import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
 import { ropeInverseFrequencies } from "./rope.js";
 
+export type LogitsWanted = "all" | "last" | "none";
+
 export interface ForwardOptions {
   /** Which rows get logits: every token, only the last, or none (prefill of a chunk whose logits are unused). */
-  readonly logits: "all" | "last" | "none";
+  readonly logits: LogitsWanted;
   /** Receives hidden states as transformers numbers them: 0 = scaled embeddings, i = output of layer i−1,
-   *  L = last layer's output after the final norm. */
+   *  L = last layer's output after the final norm. (Rows of every sequence of the batch, stacked.) */
   readonly onHiddenState?: (index: number, hidden: Tensor) => void;
+}
+
+/** One sequence's share of a batched forward pass. */
+export interface SequenceStep {
+  readonly ids: Int32Array;
+  readonly cache: KvCache;
+  readonly logits: LogitsWanted;
+}
+
+/** Row ranges of each sequence inside a batch's stacked [ΣT, ·] tensors. */
+interface BatchRows {
+  readonly steps: readonly SequenceStep[];
+  readonly offsets: readonly number[];
+  readonly positions: readonly Int32Array[];
 }
 
 /** 2^-½ in float32, as transformers' torch.rsqrt(torch.tensor(2.0)). */
@@ -38,27 +54,42 @@ export class GemmaDecoder {
    * Returns logits [T or 1, V] (or the final hidden state [T, H] when options.logits is "none").
    */
   forward(ids: Int32Array, cache: KvCache, options: ForwardOptions): Tensor {
+    return this.forwardBatch([{ ids, cache, logits: options.logits }], options.onHiddenState)[0]!;
+  }
+
+  /**
+   * Runs several sequences in one pass (continuous batching): their rows are stacked so each weight is read
+   * once for all of them, while attention and the KV cache stay per sequence. Returns, per sequence, its
+   * logits (all rows or the last) or its final hidden state when it asked for none.
+   */
+  forwardBatch(steps: readonly SequenceStep[], onHiddenState?: (index: number, hidden: Tensor) => void): Tensor[] {
     const { backend, config, weights } = this;
-    const positions = cache.nextPositions(ids.length);
-    const result = backend.tidy(() => {
-      let h = backend.embed(weights.embedTokens, ids, config.embedScale); // [T, H]
-      options.onHiddenState?.(0, h);
-      const perLayerInputs = this.perLayerInputs(ids, h); // [T, L·P] or null
+    const offsets: number[] = [];
+    let total = 0;
+    for (const step of steps) { offsets.push(total); total += step.ids.length; }
+    const batch: BatchRows = { steps, offsets, positions: steps.map((s) => s.cache.nextPositions(s.ids.length)) };
+    const ids = steps.length === 1 ? steps[0]!.ids : concatIds(steps.map((s) => s.ids), total);
+    const results = backend.tidy(() => {
+      let h = backend.embed(weights.embedTokens, ids, config.embedScale); // [ΣT, H]
+      onHiddenState?.(0, h);
+      const perLayerInputs = this.perLayerInputs(ids, h); // [ΣT, L·P] or null
       for (const layer of config.layers) {
         const input = h;
-        h = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, positions, cache, perLayerInputs));
-        if (layer.index < config.numLayers - 1) options.onHiddenState?.(layer.index + 1, h);
+        h = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, batch, perLayerInputs));
+        if (layer.index < config.numLayers - 1) onHiddenState?.(layer.index + 1, h);
       }
       h = backend.rmsNorm(h, weights.finalNorm, config.normForm, config.rmsNormEps, config.hiddenDim);
-      options.onHiddenState?.(config.numLayers, h);
-      if (options.logits === "none") return h;
-      if (options.logits === "last" && ids.length > 1) h = backend.sliceRows(h, ids.length - 1, 1);
-      let logits = backend.matmul(h, weights.lmHead); // [T, V]; the head does not apply the embedding scale
-      if (config.finalLogitSoftcap !== null) logits = backend.softcap(logits, config.finalLogitSoftcap);
-      return logits;
+      onHiddenState?.(config.numLayers, h);
+      return steps.map((step, i) => {
+        const rows = steps.length === 1 ? h : backend.sliceRows(h, offsets[i]!, step.ids.length);
+        if (step.logits === "none") return rows;
+        const head = step.logits === "last" && step.ids.length > 1 ? backend.sliceRows(rows, step.ids.length - 1, 1) : rows;
+        const logits = backend.matmul(head, weights.lmHead); // [T or 1, V]; the head does not apply the embedding scale
+        return config.finalLogitSoftcap !== null ? backend.softcap(logits, config.finalLogitSoftcap) : logits;
+      });
     });
-    cache.advance(ids.length);
-    return result;
+    for (const step of steps) step.cache.advance(step.ids.length);
+    return results;
   }
 
   /** Per-layer embeddings (spec §4.7): [T, L·P], row t holding ple[t, l, :] for each layer l. */
@@ -74,12 +105,12 @@ export class GemmaDecoder {
     return backend.scale(backend.add(context, token), INV_SQRT2);
   }
 
-  private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, positions: Int32Array, cache: KvCache, perLayerInputs: Tensor | null): Tensor {
+  private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, batch: BatchRows, perLayerInputs: Tensor | null): Tensor {
     const { backend, config } = this;
     const norm = (x: Tensor, weight: LayerWeights["inputNorm"] | null): Tensor =>
       weight ? backend.rmsNorm(x, weight, config.normForm, config.rmsNormEps, config.hiddenDim) : x;
 
-    const attended = this.attention(layer, w, norm(h, w.inputNorm), positions, cache);
+    const attended = this.attention(layer, w, norm(h, w.inputNorm), batch);
     h = backend.add(h, norm(attended, w.postAttentionNorm));
 
     const residual = h;
@@ -107,25 +138,26 @@ export class GemmaDecoder {
     return h;
   }
 
-  private attention(layer: LayerConfig, w: LayerWeights, x: Tensor, positions: Int32Array, cache: KvCache): Tensor {
+  private attention(layer: LayerConfig, w: LayerWeights, x: Tensor, batch: BatchRows): Tensor {
     const { backend, config } = this;
     const a = w.attention;
     const d = layer.headDim;
     const invFreq = this.invFreq[layer.index]!;
-    let q = backend.matmul(x, a.q); // [T, nH·d]
+    const positions = batch.steps.length === 1 ? batch.positions[0]! : concatIds(batch.positions, x.shape[0]!);
+    let q = backend.matmul(x, a.q); // [ΣT, nH·d]
     if (a.qNorm) q = backend.rmsNorm(q, a.qNorm, config.normForm, config.rmsNormEps, d);
     q = backend.rope(q, positions, invFreq, d);
 
+    let k: Tensor | null = null;
+    let v: Tensor | null = null;
     if (layer.kvSharedFrom === null) {
       if (!a.k) throw new Error(`layer ${layer.index} has no k_proj`);
-      const rawK = backend.matmul(x, a.k); // [T, nKV·d]
+      const rawK = backend.matmul(x, a.k); // [ΣT, nKV·d]
       // k = v layers: V is the raw k_proj output, before k_norm and RoPE (spec pitfall 5).
       const rawV = layer.kEqV ? rawK : backend.matmul(x, a.v ?? missing(layer, "v_proj"));
-      let k = a.kNorm ? backend.rmsNorm(rawK, a.kNorm, config.normForm, config.rmsNormEps, d) : rawK;
+      k = a.kNorm ? backend.rmsNorm(rawK, a.kNorm, config.normForm, config.rmsNormEps, d) : rawK;
       k = backend.rope(k, positions, invFreq, d);
-      const v = config.vNorm ? backend.rmsNorm(rawV, null, "none", config.rmsNormEps, d) : rawV;
-      const store = cache.storeFor(layer);
-      backend.writeKv(store, k, v, cache.slotsFor(layer, positions), positions);
+      v = config.vNorm ? backend.rmsNorm(rawV, null, "none", config.rmsNormEps, d) : rawV;
     }
     const params: AttentionParams = {
       numHeads: config.numHeads,
@@ -135,8 +167,15 @@ export class GemmaDecoder {
       softcap: config.attnLogitSoftcap,
       window: layer.slidingWindow,
     };
-    const out = backend.attention(q, cache.storeFor(layer), positions, params); // [T, nH·d]
-    return backend.matmul(out, a.o);
+    // Keys and values go to each sequence's own cache; each sequence attends over its own cache.
+    const single = batch.steps.length === 1;
+    const outputs = batch.steps.map((step, i) => {
+      const rows = (t: Tensor): Tensor => (single ? t : backend.sliceRows(t, batch.offsets[i]!, step.ids.length));
+      const positionsOfStep = batch.positions[i]!;
+      if (k && v) backend.writeKv(step.cache.storeFor(layer), rows(k), rows(v), step.cache.slotsFor(layer, positionsOfStep), positionsOfStep);
+      return backend.attention(rows(q), step.cache.storeFor(layer), positionsOfStep, params); // [T, nH·d]
+    });
+    return backend.matmul(single ? outputs[0]! : backend.concatRows(outputs), a.o);
   }
 
   private mlp(w: LayerWeights, x: Tensor): Tensor {
@@ -144,6 +183,13 @@ export class GemmaDecoder {
     const gated = backend.gatedActivation(backend.matmul(x, w.mlp.gate), backend.matmul(x, w.mlp.up), config.activation);
     return backend.matmul(gated, w.mlp.down);
   }
+}
+
+function concatIds(parts: readonly Int32Array[], total: number): Int32Array {
+  const out = new Int32Array(total);
+  let offset = 0;
+  for (const p of parts) { out.set(p, offset); offset += p.length; }
+  return out;
 }
 
 function missing(layer: LayerConfig, what: string): never {

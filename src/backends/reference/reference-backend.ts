@@ -90,6 +90,17 @@ export class ReferenceBackend implements Backend {
     return new RefTensor([count, ...r.shape.slice(1)], r.data.slice(start * r.cols, (start + count) * r.cols));
   }
 
+  concatRows(parts: readonly Tensor[]): Tensor {
+    const refs = parts.map(asRef);
+    const cols = refs[0]?.cols ?? 0;
+    if (refs.length === 0 || refs.some((r) => r.cols !== cols)) throw new Error("concatRows: needs tensors of one row width");
+    const rows = refs.reduce((n, r) => n + r.rows, 0);
+    const out = new Float32Array(rows * cols);
+    let offset = 0;
+    for (const r of refs) { out.set(r.data, offset); offset += r.data.length; }
+    return new RefTensor([rows, cols], out);
+  }
+
   sliceColumns(x: Tensor, start: number, count: number): Tensor {
     const r = asRef(x);
     if (start < 0 || start + count > r.cols) throw new Error(`sliceColumns: columns ${start}..${start + count} of ${r.cols}`);

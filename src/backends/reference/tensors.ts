@@ -31,8 +31,10 @@ export class RefWeight implements Weight {
         out.set((this.data as Float32Array).subarray(start, start + n));
         break;
       case "bf16": {
+        // bf16 is the top half of a float32: shift the bits into place.
         const src = this.data as Uint16Array;
-        for (let i = 0; i < n; i++) out[i] = bf16ToF32(src[start + i]!);
+        const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+        for (let i = 0; i < n; i++) bits[i] = src[start + i]! << 16;
         break;
       }
       case "f16": {

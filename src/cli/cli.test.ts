@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { SafetensorsFile } from "../formats/safetensors.js";
+import { HF_FIXTURES, PACKAGE_ROOT, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
+
+const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
+const out = mkdtempSync(join(tmpdir(), "gemma4-cli-"));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+function gemma4(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Parameter count straight from the safetensors header JSON, independent of our reader. */
+function headerParameterCount(file: string): number {
+  const bytes = readFileSync(file);
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString("utf8")) as Record<string, { shape?: number[] }>;
+  return Object.entries(header).filter(([k]) => k !== "__metadata__").reduce((sum, [, v]) => sum + (v.shape ?? []).reduce((a, b) => a * b, 1), 0);
+}
+
+describe("gemma4 CLI", () => {
+  it("info on every fixture counts exactly the stored parameters", () => {
+    for (const name of hfFixtureNames()) {
+      const dir = join(HF_FIXTURES, name);
+      const r = gemma4("info", dir, "--json");
+      assert.equal(r.status, 0, r.stderr);
+      const info = JSON.parse(r.stdout) as { storedParameters: number; fileBytes: number; config: { numLayers: number } };
+      assert.equal(info.storedParameters, headerParameterCount(join(dir, "model.safetensors")), name);
+      const text = gemma4("info", "--model", dir);
+      assert.equal(text.status, 0);
+      assert.match(text.stdout, new RegExp(`parameters\\s+${info.storedParameters.toLocaleString("en-US")} stored`));
+      assert.match(text.stdout, /KV cache\s+\S+ \S+ per 1,000 tokens/);
+    }
+  });
+
+  it("generate reproduces transformers' greedy tokens; logits writes the reference logits", () => {
+    const ref = readHfReference("gemma4-dense");
+    const prompt = Array.from(ref.prompt[0]!);
+    const expected = Array.from(ref.output[0]!.subarray(prompt.length));
+    const r = gemma4("generate", join(HF_FIXTURES, "gemma4-dense"), "--prompt-ids", prompt.join(","), "--max-new-tokens", String(expected.length), "--greedy", "--stop-ids", "511");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), expected.filter((_, i) => i === 0 || !expected.slice(0, i).includes(511)).join(","));
+    const jsonl = gemma4("generate", join(HF_FIXTURES, "gemma4-dense"), "--prompt-ids", prompt.join(","), "--max-new-tokens", "3", "--format", "jsonl", "--temperature", "0.8", "--seed", "1");
+    const lines = jsonl.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 4);
+    assert.deepEqual(lines[3], { finish_reason: "length", tokens: 3 });
+
+    const file = join(out, "logits.safetensors");
+    const ids = Array.from(ref.inputIds[0]!);
+    const l = gemma4("logits", join(HF_FIXTURES, "gemma4-dense"), "--prompt-ids", ids.join(","), "--out", file);
+    assert.equal(l.status, 0, l.stderr);
+    const written = SafetensorsFile.open(file).read("logits");
+    assert.deepEqual([...written.shape], [ids.length, 512]);
+    assert.ok(maxAbsDiff(written.data as Float32Array, ref.logits[0]!) <= 1e-4);
+  });
+
+  it("user errors print one line and exit 2, leaving no partial output", () => {
+    const cases: [string[], RegExp][] = [
+      [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such folder/],
+      [["generate", join(HF_FIXTURES, "gemma3")], /--prompt-ids is required/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,x"], /"x" is not a token id/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--top-p", "2"], /--top-p must be a number ≥ 0 ≤ 1/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--greedy", "--temperature", "1"], /cannot be combined/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,999"], /token id 999 is outside the vocabulary/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--bogus"], /Unknown option '--bogus'/],
+      [["logits", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,9999", "--out", join(out, "bad.safetensors")], /outside the vocabulary/],
+      [["info", join(HF_FIXTURES, "gemma3", "model.safetensors")], /is a file; a model is a folder/],
+      [["nonsense"], /unknown command "nonsense"/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = gemma4(...args);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
+    }
+    assert.ok(!readdirSync(out).some((n) => n.startsWith("bad")), "no partial output file");
+  });
+});

@@ -1,0 +1,60 @@
+/** `gemma4 info MODEL`: what a checkpoint is, from its config and tensor headers (no weights loaded). */
+import { describeModel, type ModelDescription } from "../../api/describe-model.js";
+import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
+import type { CliCommand } from "../command.js";
+import { modelArgument, parseCommandLine } from "../command.js";
+import { formatBytes, formatCount, formatShortCount } from "../format.js";
+
+export const infoCommand: CliCommand = {
+  name: "info",
+  summary: "describe a model: architecture, layers, parameters, dtype, size, KV-cache cost",
+  usage: `usage: gemma4 info MODEL [--json]
+
+  MODEL     a model folder (config.json + *.safetensors), or org/name[@rev] / hf:org/name from the
+            Hugging Face cache (see gemma4 pull); --model also accepted
+  --json    print the description as JSON`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, { model: { type: "string" }, json: { type: "boolean" } });
+    const description = describeModel(await resolveModelReference(modelArgument(positionals, values.model)!));
+    console.log(values.json ? JSON.stringify(description, null, 2) : formatDescription(description));
+  },
+};
+
+export function formatDescription(d: ModelDescription): string {
+  const c = d.config;
+  const sliding = c.layers.filter((l) => l.kind === "sliding");
+  const full = c.layers.filter((l) => l.kind === "full");
+  const shared = c.layers.filter((l) => l.kvSharedFrom !== null);
+  const geometry = (layers: typeof c.layers): string => {
+    const l = layers[0];
+    return l ? `head dim ${l.headDim}, ${l.numKvHeads} kv head${l.numKvHeads === 1 ? "" : "s"}${l.kEqV ? ", k = v" : ""}` : "";
+  };
+  const features = [
+    c.perLayerEmbedding && `per-layer embeddings (width ${c.perLayerEmbedding.dim})`,
+    shared.length > 0 && `KV sharing (${shared.length} layers read layers ${[...new Set(shared.map((l) => l.kvSharedFrom))].join(", ")})`,
+    c.moe && `mixture of experts (${c.moe.numExperts} experts, top ${c.moe.topK}, width ${c.moe.intermediateDim}) beside the dense MLP`,
+    c.attnLogitSoftcap !== null && `attention softcap ${c.attnLogitSoftcap}`,
+    c.finalLogitSoftcap !== null && `final softcap ${c.finalLogitSoftcap}`,
+    c.qkNorm && "q/k norms",
+    c.vNorm && "v norm",
+    c.layerScalar && "layer scalars",
+  ].filter(Boolean);
+  const dtypes = Object.entries(d.parametersByDtype).map(([t, n]) => `${t} ${formatShortCount(n)}`).join(", ");
+  const lines = [
+    ["model", `${d.source}`],
+    ["architecture", `${c.architecture || "(none given)"} (model_type ${c.modelType}, ${c.family})`],
+    ["layers", `${c.numLayers}: ${sliding.length} sliding (window ${sliding[0]?.slidingWindow ?? "-"}${sliding.length ? `, ${geometry(sliding)}` : ""}), ${full.length} full${full.length ? ` (${geometry(full)})` : ""}`],
+    ["hidden", `${c.hiddenDim}, ${c.numHeads} query heads, MLP ${[...new Set(c.layers.map((l) => l.intermediateDim))].join("/")}`],
+    ["vocabulary", formatCount(c.vocabSize)],
+    ["context", formatCount(c.maxPositions)],
+    ["features", features.join("; ") || "none"],
+    ["parameters", `${formatCount(d.storedParameters)} stored in ${d.tensorCount} tensors (${formatShortCount(d.storedParameters)}); text decoder ${formatCount(d.textParameters)}`],
+    ["dtype", dtypes],
+    ["on disk", `${formatBytes(d.fileBytes)} (${formatCount(d.fileBytes)} bytes)`],
+    ["KV cache", `${formatBytes(d.kvBytesPer1000Tokens)} per 1,000 tokens at f32 (sliding layers keep at most their window)`],
+  ];
+  if (d.skippedMultimodalTensors > 0) lines.push(["skipped", `${d.skippedMultimodalTensors} vision/audio tensors (text decoder only)`]);
+  if (d.unusedTensors.length > 0) lines.push(["unused", `${d.unusedTensors.length} tensors not read by the decoder (e.g. ${d.unusedTensors[0]})`]);
+  const width = Math.max(...lines.map(([k]) => k!.length));
+  return lines.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join("\n");
+}
