@@ -33,9 +33,14 @@ try {
   };
   for (const [name, { base, open }] of Object.entries(readers)) {
     const start = performance.now();
-    const result = fuzzReader({ seed, iterations, base, path: join(dir, `mutant-${name}`), openAndReadAll: open });
-    const seconds = (performance.now() - start) / 1000;
-    console.log(`${name}: ${iterations} mutants in ${seconds.toFixed(1)} s: ${result.rejected} rejected with a typed error, ${result.opened} opened and read back; no other outcome`);
+    try {
+      const result = fuzzReader({ seed, iterations, base, path: join(dir, `mutant-${name}`), openAndReadAll: open });
+      const seconds = (performance.now() - start) / 1000;
+      console.log(`${name}: ${iterations} mutants in ${seconds.toFixed(1)} s: ${result.rejected} rejected with a typed error, ${result.opened} opened and read back; no other outcome`);
+    } catch (e) {
+      process.exitCode = 1;
+      console.log(`${name}: FINDING: ${String(e.message).replace(/\n/g, "\\n").slice(0, 400)}`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,8 @@ import { readSync } from "node:fs";
 import { BadFileError } from "../../errors.js";
 
 const WINDOW_BYTES = 1 << 20;
-const utf8 = new TextDecoder("utf-8");
+// ignoreBOM: a token may start with U+FEFF, which the default decoder would drop.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export class FileCursor {
   private readonly window: Uint8Array;

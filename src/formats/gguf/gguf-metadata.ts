@@ -58,7 +58,7 @@ export class GgufMetadata {
     if (v.type !== "f32" && v.type !== "f64" && !INT_TYPES.has(v.type)) this.fail(key, `must be a number, not ${describeValue(v)}`);
     const n = Number(v.value);
     if (!Number.isFinite(n)) this.fail(key, `must be finite, not ${n}`);
-    return n;
+    return v.type === "f32" ? shortestDecimalOfFloat32(n) : n;
   }
 
   optionalFloat(key: string): number | null {
@@ -123,4 +123,16 @@ export class GgufMetadata {
   keys(): string[] {
     return [...this.entries.keys()];
   }
+}
+
+/**
+ * The shortest decimal that rounds to the same float32: float32 keys hold values written as decimals in
+ * config.json (rms_norm_eps 1e-6 is stored as 9.99999997e-7), and this gives the config its decimal back.
+ */
+export function shortestDecimalOfFloat32(x: number): number {
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(x.toPrecision(digits));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
 }

@@ -46,10 +46,11 @@ class ByteSink {
     this.length += bytes;
     return at;
   }
-  u8(v: number): void { this.current[this.room(1)] = v; }
-  u32(v: number): void { this.view.setUint32(this.room(4), v, true); }
-  u64(v: number | bigint): void { this.view.setBigUint64(this.room(8), BigInt(v), true); }
-  bytes(b: Uint8Array): void { this.current.set(b, this.room(b.length)); }
+  // room() may swap in a new buffer, so it runs before `this.current`/`this.view` are read.
+  u8(v: number): void { const at = this.room(1); this.current[at] = v; }
+  u32(v: number): void { const at = this.room(4); this.view.setUint32(at, v, true); }
+  u64(v: number | bigint): void { const at = this.room(8); this.view.setBigUint64(at, BigInt(v), true); }
+  bytes(b: Uint8Array): void { const at = this.room(b.length); this.current.set(b, at); }
   string(s: string): void {
     const b = Buffer.from(s, "utf8");
     this.u64(b.length);
