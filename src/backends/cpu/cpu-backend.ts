@@ -310,6 +310,20 @@ export class CpuBackend implements Backend {
     return out;
   }
 
+  concatRows(parts: readonly Tensor[]): Tensor {
+    const ts = parts.map(asCpuTensor);
+    const cols = ts[0]?.cols ?? 0;
+    if (ts.length === 0 || ts.some((t) => t.cols !== cols)) throw new Error("concatRows: needs tensors of one row width");
+    const out = this.newTensor([ts.reduce((n, t) => n + t.rows, 0), cols]);
+    const dst = this.kernels.f32(out.block, out.size);
+    let offset = 0;
+    for (const t of ts) {
+      dst.set(this.kernels.f32(t.block, t.size), offset);
+      offset += t.size;
+    }
+    return out;
+  }
+
   sliceColumns(x: Tensor, start: number, count: number): Tensor {
     const t = asCpuTensor(x);
     if (start < 0 || start + count > t.cols) throw new Error(`sliceColumns: columns ${start}..${start + count} of ${t.cols}`);

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Pcg32 } from "../../engine/rng.js";
+import { SeededRandom } from "../../engine/rng.js";
 import { dequantizeRow, quantizeRow } from "../../formats/quant/quantize-row.js";
 import type { QuantDtype } from "../ops.js";
 import { ReferenceBackend } from "../reference/reference-backend.js";
@@ -21,7 +21,7 @@ import { availableKernelModules } from "./available-kernels.js";
 
 const QUANT: readonly QuantDtype[] = ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k"];
 
-function random(rng: Pcg32, n: number, scale: number): Float32Array {
+function random(rng: SeededRandom, n: number, scale: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (rng.nextFloat() * 2 - 1) * scale;
   return out;
@@ -59,7 +59,7 @@ describe("cpu kernels: quantized weights", () => {
       it(`${label} ${variant.name}: matmul and embed for ${QUANT.join(", ")}`, () => {
         const backend = new CpuBackend(module, { variant: variant.name, kvDtype: "f32" });
         const reference = new ReferenceBackend();
-        const rng = new Pcg32(99);
+        const rng = new SeededRandom(99);
         for (const dtype of QUANT) {
           assert.ok(KERNEL_TYPES[dtype] !== undefined, `${dtype} has a kernel`);
           const kQuant = dtype.endsWith("_k");
