@@ -458,14 +458,11 @@ typedef struct {
 static inline void prefetch_line(const char *p) {
 #if defined(__x86_64__)
   /* As an asm statement: GCC 12 drops __builtin_prefetch here once the tile code is inlined. */
-  __asm__ volatile(G4_PREFETCH_INSN " %0" : : "m"(*p));
+  __asm__ volatile("prefetcht0 %0" : : "m"(*p));
 #else
   __builtin_prefetch(p, 0, 3);
 #endif
 }
-#ifndef G4_PREFETCH_INSN
-#define G4_PREFETCH_INSN "prefetcht0"
-#endif
 
 static inline void prefetch_next_tile(const mm_job *j, int r, int rows, int end) {
   if (r + 2 * rows > end) return;
