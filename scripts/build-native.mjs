@@ -98,5 +98,6 @@ function main() {
 try {
   main();
 } catch (error) {
+  rmSync(out, { force: true }); // never leave a binary built from older sources behind
   log(`native CPU kernels were not built (${String(error?.message ?? error).split("\n")[0]}); the WebAssembly kernels will be used`);
 }
