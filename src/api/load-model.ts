@@ -1,6 +1,6 @@
 /** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
 import { existsSync, statSync } from "node:fs";
-import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
+import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
 import { BadPathError } from "../errors.js";
@@ -28,10 +28,13 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
   if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
   const { config } = readHfConfig(dir);
-  const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND, {
+  const cpuOptions = {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
-  });
+  };
+  // No backend named: the fast CPU backend, or the reference one where no kernels were built.
+  const backend = typeof options.backend === "object" ? options.backend
+    : options.backend === undefined ? await createDefaultBackend(cpuOptions) : await createBackend(options.backend, cpuOptions);
   const checkpoint = SafetensorsCheckpoint.open(dir);
   try {
     const layout = describeLayout(config, checkpoint);

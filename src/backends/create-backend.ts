@@ -16,6 +16,12 @@ export const DEFAULT_BACKEND: BackendName = "cpu";
 
 export type BackendOptions = CpuBackendOptions;
 
+/** The default backend: "cpu" where its kernels load (native addon, else WebAssembly), else "reference". */
+export async function createDefaultBackend(options: BackendOptions = {}): Promise<Backend> {
+  const kernels = await loadCpuKernels();
+  return kernels ? new CpuBackend(kernels, options) : new ReferenceBackend();
+}
+
 export async function createBackend(name: string, options: BackendOptions = {}): Promise<Backend> {
   switch (name) {
     case "cpu": {

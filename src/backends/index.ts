@@ -2,4 +2,5 @@
 export type { Activation, AttentionParams, Backend, FloatWeightDtype, HostWeight, KvStore, MoeParams, NormForm, QuantDtype, Tensor, Weight, WeightDtype } from "./ops.js";
 export { QUANT_DTYPES, isQuantDtype } from "./weight-dtype.js";
 export { ReferenceBackend } from "./reference/reference-backend.js";
-export { BACKEND_NAMES, DEFAULT_BACKEND, createBackend, type BackendName } from "./create-backend.js";
+export { BACKEND_NAMES, DEFAULT_BACKEND, createBackend, createDefaultBackend, type BackendName, type BackendOptions } from "./create-backend.js";
+export { CpuBackend, type CpuBackendOptions, type KvDtype } from "./cpu/cpu-backend.js";
