@@ -1,5 +1,6 @@
 /** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
 import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
@@ -8,6 +9,7 @@ import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { Model, type SessionLimits } from "./model.js";
 
 export interface LoadModelOptions extends SessionLimits {
@@ -27,7 +29,7 @@ export const DEFAULT_PREFILL_CHUNK = 512;
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
   if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
-  const { config } = readHfConfig(dir);
+  const { config, generationDefaults } = readHfConfig(dir);
   const cpuOptions = {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
@@ -45,7 +47,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
     const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
-    return new Model(decoder, info, limits, () => {
+    const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : null;
+    return new Model(decoder, info, limits, tokenizer, generationDefaults, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
   } finally {

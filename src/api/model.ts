@@ -3,8 +3,14 @@
  * server, web page, evaluation) goes through this class and the engine behind it.
  */
 import type { Backend } from "../backends/ops.js";
-import { BadRequestError } from "../errors.js";
+import { BadRequestError, UnsupportedError } from "../errors.js";
+import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-generation.js";
+import { ChatFormatter } from "../tokenizer/chat-formatter.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { GenerationDefaults } from "../formats/hf-config.js";
+import { chat, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
+import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import type { ModelConfig } from "../model/model-config.js";
@@ -27,13 +33,63 @@ export interface SessionLimits {
 
 export class Model {
   private disposed = false;
+  private scheduler: BatchScheduler | null = null;
+  private formatter: ChatFormatter | null = null;
 
   constructor(
     private readonly decoder: GemmaDecoder,
     readonly info: ModelInfo,
     private readonly limits: Required<SessionLimits>,
+    /** The folder's tokenizer (tokenizer.json), or null for models that take token ids only. */
+    readonly tokenizer: Tokenizer | null,
+    /** Sampling the checkpoint recommends (generation_config.json); front ends use it when not told otherwise. */
+    readonly generationDefaults: GenerationDefaults,
     private readonly onDispose: () => void,
   ) {}
+
+  /** Most tokens one sequence may hold (prompt + generated). */
+  get maxContext(): number {
+    return this.limits.maxContext;
+  }
+
+  /** The chat format: the folder's template, or the built-in Gemma format. */
+  get chatFormatter(): ChatFormatter {
+    if (!this.tokenizer) throw new UnsupportedError(`${this.info.source}: no tokenizer.json, so this model cannot chat (it takes token ids)`);
+    this.formatter ??= new ChatFormatter(this.tokenizer);
+    return this.formatter;
+  }
+
+  /** One chat turn, streamed: reasoning, answer text, tool calls, per-token log-probabilities, then "done". */
+  chat(request: ChatRequest): AsyncGenerator<ChatEvent> {
+    return chat(this.textParts(), this.chatFormatter, request);
+  }
+
+  /** A plain completion of a text (or token-id) prompt, streamed. */
+  complete(request: CompletionRequest): AsyncGenerator<CompletionEvent> {
+    return complete(this.textParts(), request);
+  }
+
+  /** One vector per input: the mean of the last hidden state over positions, L2-normalised. */
+  embed(inputs: readonly (string | readonly number[])[]): Promise<Float32Array[]> {
+    return embed(this.textParts(), inputs);
+  }
+
+  private textParts(): TextModelParts {
+    this.assertLive();
+    return {
+      config: this.config,
+      tokenizer: this.tokenizer,
+      maxContext: this.limits.maxContext,
+      createSession: (limits) => this.createSession(limits),
+      outputConstraint: (request) => this.outputConstraint(request),
+    };
+  }
+
+  private outputConstraint(request: ChatRequest): OutputConstraint | null {
+    const format = request.responseFormat;
+    if (!format || format.type === "text") return null;
+    throw new UnsupportedError(`response_format ${format.type} is not supported by this build`);
+  }
 
   get config(): ModelConfig {
     return this.decoder.config;
@@ -49,7 +105,22 @@ export class Model {
     const maxContext = limits.maxContext ?? this.limits.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
-    return new Session(this.decoder, { maxContext, prefillChunk });
+    return new Session(this.decoder, { maxContext, prefillChunk }, ...(this.scheduler ? [this.scheduler] : []));
+  }
+
+  /**
+   * Continuous batching: from now on, the steps of all sessions (and so of concurrent `stream`/`generate`
+   * calls) that are ready at the same time run as one forward pass.
+   */
+  enableBatching(options: BatchSchedulerOptions): BatchScheduler {
+    this.assertLive();
+    this.scheduler = new BatchScheduler(this.decoder, options);
+    return this.scheduler;
+  }
+
+  /** Counters of the batch scheduler, or null when batching is off. */
+  get batchStats(): BatchStats | null {
+    return this.scheduler?.stats ?? null;
   }
 
   /** Logits of every position of `ids` in one causal pass: Float32Array [T × V], row-major. */

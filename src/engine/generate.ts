@@ -4,7 +4,7 @@
  * logits before the sampler.
  */
 import { BadRequestError, CancelledError } from "../errors.js";
-import { Sampler, type SamplingOptions } from "./sampler.js";
+import { Sampler, topIndices, type SamplingOptions } from "./sampler.js";
 import type { Session } from "./session.js";
 
 /** Edits one row of logits in place before sampling; `generated` holds the tokens chosen so far. */
@@ -18,14 +18,25 @@ export interface GenerateOptions extends SamplingOptions {
   readonly logitsProcessors?: readonly LogitsProcessor[];
   /** Called with each chosen token before the next step (e.g. to advance a grammar). */
   readonly onToken?: (id: number) => void;
+  /** Also report this many most likely alternatives (with log-probabilities) at each step. */
+  readonly topLogprobs?: number;
   readonly signal?: AbortSignal;
+}
+
+export interface TokenLogprob {
+  readonly id: number;
+  readonly logprob: number;
 }
 
 export type FinishReason = "stop" | "length";
 
 export interface GeneratedToken {
   readonly id: number;
+  /** Log-probability of the token, from the logits after the logits processors (masks, penalties) and
+   *  before temperature and top-k/p/min-p filtering. */
   readonly logprob: number;
+  /** The most likely tokens at this step, when `topLogprobs` was asked for. */
+  readonly top?: readonly TokenLogprob[];
   /** Set on the last token. */
   readonly finishReason?: FinishReason;
 }
@@ -43,7 +54,8 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
     for (const process of options.logitsProcessors ?? []) process(logits, generated);
-    const token = sampler.sample(logits);
+    const sampled = sampler.sample(logits);
+    const token: GeneratedToken = options.topLogprobs ? { ...sampled, top: topLogprobsOf(logits, options.topLogprobs, sampled) } : sampled;
     generated.push(token.id);
     options.onToken?.(token.id);
     const finishReason: FinishReason | undefined = stop.has(token.id) ? "stop" : generated.length >= maxNewTokens ? "length" : undefined;
@@ -52,6 +64,17 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
       return;
     }
     yield token;
+    // Let the event loop run between steps (a CPU backend's step is synchronous work): input, cancellation
+    // and other requests' I/O must not wait for the whole generation.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (options.signal?.aborted) throw new CancelledError();
     logits = await session.step(token.id);
   }
+}
+
+/** The `count` most likely tokens of a row with their log-probabilities (derived from the chosen token's). */
+function topLogprobsOf(logits: Float32Array, count: number, chosen: { id: number; logprob: number }): TokenLogprob[] {
+  // logprob(i) = logits[i] − logSumExp, and the sampler already computed logSumExp for the chosen token.
+  const logSumExp = logits[chosen.id]! - chosen.logprob;
+  return Array.from(topIndices(logits, Math.min(count, logits.length)), (id) => ({ id, logprob: logits[id]! - logSumExp }));
 }

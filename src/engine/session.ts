@@ -3,10 +3,10 @@
  * `prefillChunk` tokens, so a sliding layer's cache stays bounded by its window plus one chunk however long
  * the prompt, and a long prompt cannot monopolise a shared backend for one huge step.
  */
-import type { Backend } from "../backends/ops.js";
 import { BadRequestError } from "../errors.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import { KvCache } from "../model/kv-cache.js";
+import { DirectStepRunner, type StepRunner } from "./step-runner.js";
 
 export interface SessionOptions {
   /** Most tokens the sequence may hold. */
@@ -17,10 +17,9 @@ export interface SessionOptions {
 
 export class Session {
   readonly cache: KvCache;
-  private readonly backend: Backend;
 
-  constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions) {
-    this.backend = decoder.backend;
+  /** `runner` decides how steps reach the decoder: directly by default, or batched with other sessions. */
+  constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions, private readonly runner: StepRunner = new DirectStepRunner(decoder)) {
     this.cache = new KvCache(decoder.backend, decoder.config, { maxContext: options.maxContext, maxChunk: options.prefillChunk });
   }
 
@@ -31,6 +30,40 @@ export class Session {
 
   /** Runs `ids` through the model; returns the logits of the last token [V], or of every token [T·V]. */
   async prefill(ids: Int32Array, want: "last" | "all" = "last"): Promise<Float32Array> {
+    this.checkPrompt(ids);
+    const V = this.decoder.config.vocabSize;
+    const all = want === "all" ? new Float32Array(ids.length * V) : null;
+    let last: Float32Array | null = null;
+    for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
+      const isLast = start + chunk.length === ids.length;
+      const logitsWanted = all ? "all" : isLast ? "last" : "none";
+      const values = await this.runner.run({ cache: this.cache, ids: chunk, logits: logitsWanted });
+      if (logitsWanted === "none") continue;
+      if (all) all.set(values, start * V);
+      else last = values;
+    }
+    return all ?? last!;
+  }
+
+  /** Runs `ids` through the model; returns the final hidden state (after the last norm) of each: [T·H]. */
+  async hiddenStates(ids: Int32Array): Promise<Float32Array> {
+    this.checkPrompt(ids);
+    const H = this.decoder.config.hiddenDim;
+    const out = new Float32Array(ids.length * H);
+    for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
+      out.set(await this.runner.run({ cache: this.cache, ids: chunk, logits: "hidden" }), start * H);
+    }
+    return out;
+  }
+
+  /** Feeds one token; returns the next token's logits [V]. */
+  step(id: number): Promise<Float32Array> {
+    return this.prefill(Int32Array.of(id), "last");
+  }
+
+  private checkPrompt(ids: Int32Array): void {
     if (ids.length === 0) throw new BadRequestError("prompt is empty: at least one token is needed", "prompt");
     const V = this.decoder.config.vocabSize;
     for (const id of ids) {
@@ -39,28 +72,6 @@ export class Session {
     if (this.cache.length + ids.length > this.options.maxContext) {
       throw new BadRequestError(`${this.cache.length + ids.length} tokens exceed the context of ${this.options.maxContext}`, "prompt");
     }
-    const all = want === "all" ? new Float32Array(ids.length * V) : null;
-    let last: Float32Array | null = null;
-    for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
-      const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
-      const isLast = start + chunk.length === ids.length;
-      const logitsWanted = all ? "all" : isLast ? "last" : "none";
-      const out = this.decoder.forward(chunk, this.cache, { logits: logitsWanted });
-      if (logitsWanted === "none") {
-        this.backend.release(out);
-        continue;
-      }
-      const values = await this.backend.read(out);
-      this.backend.release(out);
-      if (all) all.set(values, start * V);
-      else last = values;
-    }
-    return all ?? last!;
-  }
-
-  /** Feeds one token; returns the next token's logits [V]. */
-  step(id: number): Promise<Float32Array> {
-    return this.prefill(Int32Array.of(id), "last");
   }
 
   dispose(): void {

@@ -20,6 +20,16 @@ export interface HfConfigResult {
   readonly dtype: string | null;
   /** Top-level keys of parts this text decoder does not run (vision_config, audio_config). */
   readonly skippedParts: readonly string[];
+  /** Sampling the checkpoint recommends (generation_config.json): greedy unless it says do_sample. */
+  readonly generationDefaults: GenerationDefaults;
+}
+
+export interface GenerationDefaults {
+  readonly greedy: boolean;
+  readonly temperature?: number;
+  readonly topK?: number;
+  readonly topP?: number;
+  readonly minP?: number;
 }
 
 /** Defaults of each transformers config class for the fields we read (spec §4.1, §5, §6, §7). */
@@ -74,7 +84,7 @@ export function parseHfConfig(root: JsonFields, generation: JsonFields | null): 
   const skippedParts = root.keys().filter((k) => /^(vision|audio)_config$/.test(k) && root.has(k));
   const architecture = (root.stringList("architectures") ?? [])[0] ?? "";
   const config = buildConfig(kind.family, modelType, architecture, text, root, generation);
-  return { config, dtype: text.optionalString("dtype") ?? text.optionalString("torch_dtype") ?? root.optionalString("dtype") ?? root.optionalString("torch_dtype"), skippedParts };
+  return { config, generationDefaults: readGenerationDefaults(generation), dtype: text.optionalString("dtype") ?? text.optionalString("torch_dtype") ?? root.optionalString("dtype") ?? root.optionalString("torch_dtype"), skippedParts };
 }
 
 function buildConfig(family: Family, modelType: string, architecture: string, f: JsonFields, root: JsonFields, generation: JsonFields | null): ModelConfig {
@@ -182,6 +192,21 @@ function buildConfig(family: Family, modelType: string, architecture: string, f:
     maxPositions: f.int("max_position_embeddings", d.maxPositions),
   };
   return deepFreeze(config);
+}
+
+function readGenerationDefaults(g: JsonFields | null): GenerationDefaults {
+  if (!g || !g.bool("do_sample", false)) return { greedy: true };
+  const temperature = g.optionalNumber("temperature");
+  const topK = g.optionalNumber("top_k");
+  const topP = g.optionalNumber("top_p");
+  const minP = g.optionalNumber("min_p");
+  return {
+    greedy: false,
+    ...(temperature !== null ? { temperature } : { temperature: 1 }),
+    ...(topK !== null && topK > 0 ? { topK: Math.floor(topK) } : {}),
+    ...(topP !== null && topP < 1 ? { topP } : {}),
+    ...(minP !== null && minP > 0 ? { minP } : {}),
+  };
 }
 
 function readLayerKinds(family: Family, f: JsonFields, numLayers: number): LayerKind[] {

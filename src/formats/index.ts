@@ -4,7 +4,6 @@ export { SafetensorsCheckpoint, SAFETENSORS_INDEX, SAFETENSORS_SINGLE } from "./
 export type { TensorSource } from "./tensor-source.js";
 export { readHfConfig, parseHfConfig, type HfConfigResult } from "./hf-config.js";
 export { bf16ToF32, f32ToBf16, f16ToF32, f32ToF16, toFloat32, fromFloat32, type Dtype } from "./dtype.js";
-export * as hub from "./hub/index.js";
 export { GgufFile, GGUF_DEFAULT_ALIGNMENT, type GgufTensorInfo } from "./gguf/gguf-file.js";
 export { writeGguf, type GgufTensorToWrite, type GgufToWrite } from "./gguf/gguf-writer.js";
 export { GgufMetadata } from "./gguf/gguf-metadata.js";
@@ -19,3 +18,4 @@ export { QUANT_MIXES, planTypes, type QuantMix } from "./gguf/gguf-quant-plan.js
 export { tokenizerMetadataFromHf, hfTokenizerFromGguf, hfTokenizerConfigFromGguf, generateMerges } from "./gguf/gguf-tokenizer.js";
 export { quantizeRow, quantizeRowInto, dequantizeRow, dequantizeRowInto, CODEC_TYPES, type CodecType } from "./quant/quantize-row.js";
 export { ggmlType, ggmlTypeById, rowBytes, QK_K, type GgmlTypeName, type GgmlTypeInfo } from "./quant/ggml-type.js";
+export * as hub from "./hub/index.js";

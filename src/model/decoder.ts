@@ -11,7 +11,9 @@ import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
 import { ropeInverseFrequencies } from "./rope.js";
 
-export type LogitsWanted = "all" | "last" | "none";
+/** What a forward pass returns per sequence: logits of all rows or the last, the final (normed) hidden
+ *  state of every row, or nothing to read ("none": a prefill chunk whose output is unused). */
+export type LogitsWanted = "all" | "last" | "hidden" | "none";
 
 export interface ForwardOptions {
   /** Which rows get logits: every token, only the last, or none (prefill of a chunk whose logits are unused). */
@@ -82,7 +84,7 @@ export class GemmaDecoder {
       onHiddenState?.(config.numLayers, h);
       return steps.map((step, i) => {
         const rows = steps.length === 1 ? h : backend.sliceRows(h, offsets[i]!, step.ids.length);
-        if (step.logits === "none") return rows;
+        if (step.logits === "none" || step.logits === "hidden") return rows;
         const head = step.logits === "last" && step.ids.length > 1 ? backend.sliceRows(rows, step.ids.length - 1, 1) : rows;
         const logits = backend.matmul(head, weights.lmHead); // [T or 1, V]; the head does not apply the embedding scale
         return config.finalLogitSoftcap !== null ? backend.softcap(logits, config.finalLogitSoftcap) : logits;

@@ -52,7 +52,8 @@ describe("GGUF writer and reader", () => {
         assert.equal(file.alignment, alignment ?? 32);
         assert.equal(file.metadata.string("general.architecture"), "gemma3");
         assert.equal(file.metadata.uint("gemma3.block_count"), 2);
-        assert.equal(file.metadata.float("gemma3.attention.layer_norm_rms_epsilon"), Math.fround(1e-6));
+        assert.equal(file.metadata.get("gemma3.attention.layer_norm_rms_epsilon")?.value, Math.fround(1e-6));
+        assert.equal(file.metadata.float("gemma3.attention.layer_norm_rms_epsilon"), 1e-6); // the decimal it was written from
         assert.deepEqual(file.metadata.stringArray("tokenizer.ggml.tokens"), ["<pad>", "héllo", "▁wörld", ""]);
         assert.deepEqual([...file.metadata.numberArray("tokenizer.ggml.scores")!], [0, -1, -2.5, -3]);
         assert.deepEqual(file.metadata.get("flags")?.value, [true, false, true]);

@@ -9,7 +9,7 @@ import { KvCache } from "../../model/kv-cache.js";
 import type { ModelConfig } from "../../model/model-config.js";
 import { loadModelWeights } from "../../model/model-weights.js";
 import { weightSpecs } from "../../model/weight-table.js";
-import { HF_FIXTURES, hfFixtureNames, maxAbsDiff, readHfReference } from "../../testing/fixtures.js";
+import { FIXTURES, HF_FIXTURES, hfFixtureNames, maxAbsDiff, readHfReference } from "../../testing/fixtures.js";
 import { f32ToF16, toFloat32 } from "../dtype.js";
 import { readHfConfig } from "../hf-config.js";
 import { SafetensorsCheckpoint } from "../safetensors-checkpoint.js";
@@ -185,6 +185,40 @@ describe("GGUF metadata as llama.cpp writes it", () => {
       } finally {
         model.close();
       }
+    }
+  });
+});
+
+describe("a GGUF written by llama.cpp's own Python library (gguf-py)", () => {
+  it("reads as the same model, and its Q8_0 tensors equal ours byte for byte", () => {
+    const theirs = join(FIXTURES, "gguf", "gemma3-gguf-py-q8_0.gguf");
+    const hfDir = join(HF_FIXTURES, "gemma3");
+    const { config } = readHfConfig(hfDir);
+    const model = GgufModel.open(theirs, { quantized: "dequantize" });
+    try {
+      assert.deepEqual(comparable(model.config), comparable(config));
+    } finally {
+      model.close();
+    }
+    const checkpoint = SafetensorsCheckpoint.open(hfDir);
+    const ours = join(dir, "gemma3-ours-q8_0.gguf");
+    try {
+      convertToGguf(config, checkpoint, ours, { mix: "Q8_0" });
+    } finally {
+      checkpoint.close();
+    }
+    const a = GgufFile.open(theirs);
+    const b = GgufFile.open(ours);
+    try {
+      assert.deepEqual([...a.tensors.keys()].sort(), [...b.tensors.keys()].sort());
+      for (const name of a.tensors.keys()) {
+        assert.equal(b.info(name).type, a.info(name).type, name);
+        assert.deepEqual(b.info(name).shape, a.info(name).shape, name);
+        assert.deepEqual(b.readTensorBytes(name), a.readTensorBytes(name), name);
+      }
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

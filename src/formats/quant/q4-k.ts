@@ -20,6 +20,12 @@ export function kQuantWeights(x: Float32Array, offset: number, weights: Float32A
   for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(x[offset + l]!));
 }
 
+/** Per-call scratch of quantizeKSuperBlock (single-threaded JS: reused, never shared across calls in flight). */
+const SCRATCH = {
+  weights: new Float32Array(32), laux: new Uint8Array(32), scales: new Float32Array(8), mins: new Float32Array(8),
+  fit: { scale: 0, negMin: 0 } as ScaleAndMin, ls: new Uint8Array(8), lm: new Uint8Array(8), sm: { sc: 0, m: 0 },
+};
+
 /**
  * Shared by Q4_K and Q5_K: fits the eight sub-blocks, writes d, dmin and the packed scales at `o`, and leaves
  * each value's level (0..nmax) in L.
@@ -27,11 +33,7 @@ export function kQuantWeights(x: Float32Array, offset: number, weights: Float32A
 export function quantizeKSuperBlock(
   x: Float32Array, b: number, out: Uint8Array, o: number, nmax: number, rmin: number, nstep: number, L: Uint8Array,
 ): void {
-  const weights = new Float32Array(32);
-  const laux = new Uint8Array(32);
-  const scales = new Float32Array(8);
-  const mins = new Float32Array(8);
-  const fit: ScaleAndMin = { scale: 0, negMin: 0 };
+  const { weights, laux, scales, mins, fit, ls, lm, sm } = SCRATCH;
   let maxScale = 0;
   let maxMin = 0;
   for (let j = 0; j < 8; j++) {
@@ -44,8 +46,6 @@ export function quantizeKSuperBlock(
   }
   const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
   const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
-  const ls = new Uint8Array(8);
-  const lm = new Uint8Array(8);
   for (let j = 0; j < 8; j++) {
     // uint8_t ls = nearest_int(...): wraps modulo 256, then MIN(63, ls).
     ls[j] = Math.min(63, nearestInt(f(invScale * scales[j]!)) & 0xff);
@@ -56,7 +56,6 @@ export function quantizeKSuperBlock(
   writeHalf(out, o + 2, f(maxMin / 63));
   const d0 = readHalf(out, o);
   const dmin0 = readHalf(out, o + 2);
-  const sm = { sc: 0, m: 0 };
   for (let j = 0; j < 8; j++) {
     getScaleMinK4(j, out, o + 4, sm);
     const d = f(d0 * sm.sc);

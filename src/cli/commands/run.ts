@@ -1,0 +1,90 @@
+/** `gemma4 run [MODEL] PROMPT`: one answer, streamed to stdout. */
+import { readFileSync } from "node:fs";
+import type { ChatRequest, ResponseFormat } from "../../engine/chat-generation.js";
+import type { CliCommand } from "../command.js";
+import { UsageError, numberFlag, parseCommandLine } from "../command.js";
+import { ChatEventPrinter, formatStats } from "../chat-output.js";
+import { defaultModelDir } from "../default-model.js";
+import { readJsonFile } from "../json-input.js";
+import { MODEL_FLAGS, loadCliModel } from "../model-options.js";
+import { SAMPLING_FLAGS, samplingFromFlags } from "../sampling-flags.js";
+import { readToolsFile } from "../tool-file.js";
+
+export const runCommand: CliCommand = {
+  name: "run",
+  summary: "answer one prompt, streamed (chat-formatted for instruction models; --raw for plain completion)",
+  usage: `usage: gemma4 run [MODEL] PROMPT [options]
+
+  MODEL                 a model folder, org/name[@rev] or hf:org/name (default: the bundled model)
+  PROMPT                the prompt text; "-" reads it from stdin
+  --raw                 plain completion of PROMPT, no chat format
+  --system TEXT         a system message
+  --think               let the model think first (its thinking goes to stderr)
+  --tools FILE          OpenAI-style tool definitions; calls are printed as JSON lines
+  --json-schema FILE    answer with JSON matching this JSON Schema (constrained decoding)
+  --max-new-tokens N    default: until the model stops or the context is full
+  --greedy | --temperature T --top-k K --top-p P --min-p M --seed S
+                        default: the model's generation_config.json (greedy if it has none)
+  --stats               print token counts and speed to stderr (always on a terminal)
+  --backend NAME, --ctx N`,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, {
+      ...MODEL_FLAGS,
+      ...SAMPLING_FLAGS,
+      raw: { type: "boolean" },
+      system: { type: "string" },
+      think: { type: "boolean" },
+      tools: { type: "string" },
+      "json-schema": { type: "string" },
+      "max-new-tokens": { type: "string" },
+      stats: { type: "boolean" },
+    });
+    const given = values.model !== undefined ? [values.model, ...positionals] : positionals;
+    if (given.length === 0) throw new UsageError("missing PROMPT (usage: gemma4 run [MODEL] PROMPT)", "prompt");
+    if (given.length > 2) throw new UsageError(`too many arguments: expected [MODEL] PROMPT, got ${given.length} (quote the prompt)`);
+    const reference = given.length === 2 ? given[0]! : defaultModelDir();
+    const promptArg = given.at(-1)!;
+    const prompt = promptArg === "-" ? readFileSync(0, "utf8") : promptArg;
+    const maxNewTokens = numberFlag("max-new-tokens", values["max-new-tokens"], { min: 1, integer: true });
+    const tools = values.tools !== undefined ? readToolsFile(values.tools) : undefined;
+    const responseFormat: ResponseFormat | undefined = values["json-schema"] !== undefined ? { type: "json_schema", schema: readJsonFile(values["json-schema"]) } : undefined;
+    if (values.raw && (tools || responseFormat || values.system !== undefined || values.think)) {
+      throw new UsageError("--raw is a plain completion: it cannot be combined with --system, --think, --tools or --json-schema");
+    }
+    const model = await loadCliModel(reference, values);
+    const sampling = samplingFromFlags(values, model.generationDefaults);
+    const abort = new AbortController();
+    const onInterrupt = (): void => abort.abort();
+    process.once("SIGINT", onInterrupt);
+    const printer = new ChatEventPrinter(process.stdout, process.stderr);
+    try {
+      let usage = { promptTokens: 0, completionTokens: 0 };
+      if (values.raw) {
+        for await (const event of model.complete({ prompt, ...sampling, ...(maxNewTokens ? { maxNewTokens } : {}), signal: abort.signal })) {
+          if (event.type === "text") printer.handle({ type: "content", text: event.text });
+          else if (event.type === "token") printer.handle(event);
+          else usage = event.usage;
+        }
+      } else {
+        const request: ChatRequest = {
+          messages: [...(values.system !== undefined ? [{ role: "system", content: values.system }] : []), { role: "user", content: prompt }],
+          ...sampling,
+          ...(maxNewTokens ? { maxNewTokens } : {}),
+          ...(values.think ? { thinking: true } : {}),
+          ...(tools ? { tools } : {}),
+          ...(responseFormat ? { responseFormat } : {}),
+          signal: abort.signal,
+        };
+        for await (const event of model.chat(request)) {
+          printer.handle(event);
+          if (event.type === "done") usage = event.usage;
+        }
+      }
+      const stats = printer.finish(usage);
+      if (values.stats || process.stderr.isTTY) process.stderr.write(formatStats(stats) + "\n");
+    } finally {
+      process.off("SIGINT", onInterrupt);
+      model.dispose();
+    }
+  },
+};
