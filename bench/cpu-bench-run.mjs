@@ -27,7 +27,7 @@ async function runOurs() {
   const { Session } = await import("../dist/engine/session.js");
   const { createBackend } = await import("../dist/backends/create-backend.js");
   const t0 = performance.now();
-  const backend = await createBackend("cpu", { threads });
+  const backend = await createBackend("cpu", { threads, kvDtype: "f16" }); // llama.cpp's default KV type
   const source = GgufModel.open(file);
   const decoder = new GemmaDecoder(source.config, loadModelWeights(source.config, source, backend), backend);
   source.close();

@@ -40,7 +40,7 @@ function time(fn, reps) {
 }
 
 for (const dtype of dtypes) {
-  for (const [N, K] of [[6912, 1152], [1152, 6912], [16384, 1152]]) {
+  for (const [N, K] of (process.env.SHAPES ? JSON.parse(process.env.SHAPES) : [[6912, 1152], [1152, 6912], [16384, 1152]])) {
     const host = weight(dtype, N, K);
     const bytes = host.data.byteLength;
     const w = backend.uploadWeight(host);

@@ -18,7 +18,7 @@ export interface LoadModelOptions extends SessionLimits {
   readonly onProgress?: (progress: LoadProgress) => void;
   /** Threads of the cpu backend (default: all cores). */
   readonly threads?: number;
-  /** KV cache element type of the cpu backend (default "f16"; "f32" reproduces float32 transformers runs). */
+  /** KV cache element type of the cpu backend (default "f32", exact against float32 transformers; "f16" halves KV memory). */
   readonly kvDtype?: KvDtype;
   /** Quantize float weights to this format while loading (e.g. "q8_0", "q4_k"). */
   readonly quant?: QuantDtype;

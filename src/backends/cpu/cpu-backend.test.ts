@@ -1,7 +1,7 @@
 /**
  * The CPU backend against the shared conformance suite: every kernel variant this machine runs (AVX-512,
  * AVX2, portable C; WebAssembly when built) with a float32 KV cache matches the reference ops and every
- * transformers fixture to 1e-4. The default float16 KV cache rounds keys and values (as llama.cpp's does):
+ * transformers fixture to 1e-4. A float16 KV cache (kvDtype "f16", as llama.cpp's) rounds keys and values:
  * it is checked for greedy tokens and logits within the rounding's reach.
  */
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ for (const { label, module } of modules) {
     runBackendConformance(`cpu ${label} ${v.name} (f32 KV)`, () => new CpuBackend(module, { kvDtype: "f32", variant: v.name }), { opTolerance: 1e-5, fixtureTolerance: 1e-4 });
   }
 
-  describe(`cpu ${label} with the default f16 KV cache`, () => {
+  describe(`cpu ${label} with an f16 KV cache`, () => {
     for (const name of hfFixtureNames()) {
       it(`${name}: greedy tokens equal transformers', logits within f16 rounding`, async () => {
         const model = await loadModel(join(HF_FIXTURES, name), { backend: new CpuBackend(module, { kvDtype: "f16" }) });
