@@ -3,12 +3,13 @@
  * carry a literal `code`, and print as one line. Front ends map them to exit code 2 or an HTTP 4xx;
  * anything else is a bug and keeps its stack.
  */
-export type GemmaErrorCode = "bad_path" | "bad_file" | "bad_request" | "unsupported" | "cancelled";
+export type GemmaErrorCode = "bad_path" | "bad_file" | "bad_request" | "unsupported" | "cancelled" | "device";
 
 export abstract class GemmaError extends Error {
   abstract readonly code: GemmaErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // One line, always: messages may quote file contents or library errors that contain newlines.
+    super(message.replace(/\s*[\r\n]+\s*/g, " "), options);
     this.name = new.target.name;
   }
 }
@@ -48,6 +49,11 @@ export class CancelledError extends GemmaError {
   constructor(message = "cancelled") {
     super(message);
   }
+}
+
+/** The compute device failed: no GPU adapter, the device was lost, or it ran out of memory. */
+export class DeviceError extends GemmaError {
+  readonly code = "device" as const;
 }
 
 export function isGemmaError(e: unknown): e is GemmaError {

@@ -2,11 +2,8 @@
  * `describeModel(dir)`: what a checkpoint is, read from its config and tensor headers alone (no weights
  * are loaded): architecture, layers by type, parameters, dtypes, bytes on disk and KV-cache cost.
  */
-import { existsSync, statSync } from "node:fs";
-import { BadPathError } from "../errors.js";
-import { readHfConfig } from "../formats/hf-config.js";
 import { numElements } from "../formats/safetensors.js";
-import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import { openCheckpoint } from "./open-checkpoint.js";
 import { kvBytesPerToken, type ModelConfig } from "../model/model-config.js";
 import { describeLayout } from "../model/model-weights.js";
 
@@ -32,9 +29,7 @@ export interface ModelDescription {
 }
 
 export function describeModel(dir: string): ModelDescription {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder");
-  const { config } = readHfConfig(dir);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
+  const { config, source: checkpoint } = openCheckpoint(dir);
   try {
     const layout = describeLayout(config, checkpoint);
     const skipped = new Set([...layout.skippedMultimodal, ...layout.unused]);
@@ -46,7 +41,9 @@ export function describeModel(dir: string): ModelDescription {
       const n = numElements(info.shape);
       storedParameters += n;
       if (!skipped.has(name)) textParameters += n;
-      parametersByDtype[info.dtype] = (parametersByDtype[info.dtype] ?? 0) + n;
+      // GGUF tensors name their block format (Q4_K, …); safetensors ones their dtype.
+      const stored = "ggmlType" in info && typeof info.ggmlType === "string" ? info.ggmlType : info.dtype;
+      parametersByDtype[stored] = (parametersByDtype[stored] ?? 0) + n;
     }
     return {
       source: dir,

@@ -1,21 +1,24 @@
-/** `loadModel(dir)`: a Hugging Face model folder → a ready `Model` on the chosen backend. */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * `loadModel(path)`: a Hugging Face model folder or a GGUF file → a ready `Model` on the chosen backend.
+ * Both go through the same tensor-source interface and the same weight table.
+ */
 import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
-import { BadPathError } from "../errors.js";
-import { readHfConfig } from "../formats/hf-config.js";
-import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
-import { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { TensorSource } from "../formats/tensor-source.js";
+import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
+import { readPeftAdapter } from "../train/lora/peft-adapter.js";
 import { Model, type SessionLimits } from "./model.js";
+import { openCheckpoint } from "./open-checkpoint.js";
 
 export interface LoadModelOptions extends SessionLimits {
   /** A backend name ("reference", …) or an instance. */
   readonly backend?: string | Backend;
   readonly onProgress?: (progress: LoadProgress) => void;
+  /** A PEFT LoRA adapter folder, merged into the weights as they load (adapted weights become float32). */
+  readonly lora?: string;
   /** Threads of the cpu backend (default: all cores). */
   readonly threads?: number;
   /** KV cache element type of the cpu backend (default "f32", exact against float32 transformers; "f16" halves KV memory). */
@@ -26,32 +29,31 @@ export interface LoadModelOptions extends SessionLimits {
 
 export const DEFAULT_PREFILL_CHUNK = 512;
 
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
-  if (!existsSync(dir)) throw new BadPathError(dir, "no such file or folder");
-  if (!statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder (expected a folder with config.json and *.safetensors)");
-  const { config, generationDefaults } = readHfConfig(dir);
-  const cpuOptions = {
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
-  };
-  // No backend named: the fast CPU backend, or the reference one where no kernels were built.
-  const backend = typeof options.backend === "object" ? options.backend
-    : options.backend === undefined ? await createDefaultBackend(cpuOptions) : await createBackend(options.backend, cpuOptions);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
+  const opened = openCheckpoint(path);
+  const { config } = opened;
+  // A LoRA adapter is merged into the weights as they are read.
+  const source: TensorSource = options.lora ? new LoraMergedSource(opened.source, readPeftAdapter(options.lora)) : opened.source;
   try {
-    const layout = describeLayout(config, checkpoint);
-    const weights = loadModelWeights(config, checkpoint, backend, options.onProgress, options.quant ? { quant: options.quant } : {});
+    const cpuOptions = {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
+    };
+    // No backend named: the fast CPU backend, or the reference one where no kernels were built.
+    const backend = typeof options.backend === "object" ? options.backend
+      : options.backend === undefined ? await createDefaultBackend(cpuOptions) : await createBackend(options.backend, cpuOptions);
+    const layout = describeLayout(config, source);
+    const weights = loadModelWeights(config, source, backend, options.onProgress, options.quant ? { quant: options.quant } : {});
     const decoder = new GemmaDecoder(config, weights, backend);
     const limits = {
       maxContext: options.maxContext ?? config.maxPositions,
       prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
     };
-    const info = { source: dir, fileBytes: checkpoint.fileBytes, skippedTensors: layout.skippedMultimodal };
-    const tokenizer = existsSync(join(dir, "tokenizer.json")) ? await Tokenizer.load(dir) : null;
-    return new Model(decoder, info, limits, tokenizer, generationDefaults, () => {
+    const info = { source: path, fileBytes: source.fileBytes, skippedTensors: layout.skippedMultimodal, ...(options.lora ? { lora: options.lora } : {}) };
+    return new Model(decoder, info, limits, await opened.tokenizer(), opened.generationDefaults, () => {
       for (const w of listWeights(weights)) backend.release(w);
     });
   } finally {
-    checkpoint.close();
+    source.close();
   }
 }

@@ -8,12 +8,15 @@ import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-ge
 import { ChatFormatter } from "../tokenizer/chat-formatter.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GenerationDefaults } from "../formats/hf-config.js";
-import { chat, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
+import { responseFormatConstraint } from "../engine/structured/response-constraint.js";
+import { chat, chatStopTokenIds, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import type { ModelConfig } from "../model/model-config.js";
+import { loadTrainableModel } from "../train/load-trainable-model.js";
+import type { LossAndGradients, TrainableModel } from "../train/trainable-model.js";
 
 export interface ModelInfo {
   /** Where the model was loaded from. */
@@ -22,6 +25,8 @@ export interface ModelInfo {
   readonly fileBytes: number;
   /** Tensors in the checkpoint that the text decoder does not run (vision/audio towers). */
   readonly skippedTensors: readonly string[];
+  /** The LoRA adapter folder merged in at load time, if any. */
+  readonly lora?: string;
 }
 
 export interface SessionLimits {
@@ -31,9 +36,18 @@ export interface SessionLimits {
   readonly prefillChunk?: number;
 }
 
+/** Sequences alive now and the KV-cache memory they hold. */
+export interface KvCacheStats {
+  readonly sessions: number;
+  /** Bytes of the live sessions' KV stores (allocated at their capacity). */
+  readonly bytes: number;
+}
+
 export class Model {
   private disposed = false;
+  private trainable: TrainableModel | null = null;
   private scheduler: BatchScheduler | null = null;
+  private readonly liveSessions = new Set<Session>();
   private formatter: ChatFormatter | null = null;
 
   constructor(
@@ -81,14 +95,19 @@ export class Model {
       tokenizer: this.tokenizer,
       maxContext: this.limits.maxContext,
       createSession: (limits) => this.createSession(limits),
-      outputConstraint: (request) => this.outputConstraint(request),
+      outputConstraint: (request, maxNewTokens) => this.outputConstraint(request, maxNewTokens),
     };
   }
 
-  private outputConstraint(request: ChatRequest): OutputConstraint | null {
+  private outputConstraint(request: ChatRequest, maxNewTokens: number): OutputConstraint | null {
     const format = request.responseFormat;
-    if (!format || format.type === "text") return null;
-    throw new UnsupportedError(`response_format ${format.type} is not supported by this build`);
+    if (!format || format.type === "text" || !this.tokenizer) return null;
+    return responseFormatConstraint(format, {
+      tokenizer: this.tokenizer,
+      stopIds: chatStopTokenIds(this.config, this.tokenizer),
+      maxNewTokens,
+      thinking: request.thinking === true,
+    });
   }
 
   get config(): ModelConfig {
@@ -105,7 +124,17 @@ export class Model {
     const maxContext = limits.maxContext ?? this.limits.maxContext;
     if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
-    return new Session(this.decoder, { maxContext, prefillChunk }, ...(this.scheduler ? [this.scheduler] : []));
+    const onDispose = (session: Session): void => { this.liveSessions.delete(session); };
+    const session = new Session(this.decoder, { maxContext, prefillChunk, onDispose }, ...(this.scheduler ? [this.scheduler] : []));
+    this.liveSessions.add(session);
+    return session;
+  }
+
+  /** Live sessions and their KV bytes: a finished or cancelled request's memory leaves this when its session is disposed. */
+  get kvCacheStats(): KvCacheStats {
+    let bytes = 0;
+    for (const s of this.liveSessions) bytes += s.cache.capacityBytes;
+    return { sessions: this.liveSessions.size, bytes };
   }
 
   /**
@@ -134,6 +163,18 @@ export class Model {
     }
   }
 
+  /**
+   * Mean next-token cross-entropy over `batch` (each a token-id sequence; ids[t] predicts ids[t+1]) and its
+   * gradient with respect to every trainable parameter, keyed by checkpoint tensor name (with an adapter
+   * loaded: by PEFT LoRA tensor name, the base frozen). Runs on a float32 training copy of the weights,
+   * read from the model's folder on first use.
+   */
+  async lossAndGradients(batch: readonly ArrayLike<number>[]): Promise<LossAndGradients> {
+    this.assertLive();
+    this.trainable ??= loadTrainableModel(this.info.source, this.info.lora ?? null);
+    return this.trainable.lossAndGradients(batch);
+  }
+
   /** Streams new tokens after `ids`. The stop token, when reached, is the last one yielded. */
   async *stream(ids: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<GeneratedToken> {
     const prompt = toIds(ids);
@@ -157,6 +198,7 @@ export class Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.trainable = null;
     this.onDispose();
   }
 

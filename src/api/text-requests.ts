@@ -32,6 +32,8 @@ export interface CompletionRequest extends SamplingOptions {
   readonly topLogprobs?: number;
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
+  /** Further processors (logit bias, a watermark), run after the penalties. */
+  readonly logitsProcessors?: readonly LogitsProcessor[];
   readonly signal?: AbortSignal;
 }
 
@@ -55,15 +57,20 @@ export function tokenBudget(parts: TextModelParts, promptTokens: number, asked: 
   return asked ?? context - promptTokens;
 }
 
+/** A chat turn ends on the model's eos ids and the tokenizer's end-of-turn / tool-response tokens. */
+export function chatStopTokenIds(config: ModelConfig, tokenizer: Tokenizer): number[] {
+  return [...new Set([...config.eosTokenIds, ...tokenizer.special.stopTokenIds])];
+}
+
 export async function* chat(parts: TextModelParts, formatter: ChatFormatter, request: ChatRequest): AsyncGenerator<ChatEvent> {
   const tokenizer = requireTokenizer(parts);
   const prompt = renderChatPrompt(formatter, request);
   const ids = tokenizer.encodePrompt(prompt.text);
   const maxNewTokens = tokenBudget(parts, ids.length, request.maxNewTokens);
-  const processors: LogitsProcessor[] = chatLogitsProcessors(request, tokenizer.special.toolCallStart);
+  const processors: LogitsProcessor[] = [...chatLogitsProcessors(request, tokenizer.special.toolCallStart), ...(request.logitsProcessors ?? [])];
   const constraint = parts.outputConstraint(request, maxNewTokens);
   if (constraint) processors.push(constraint.logitsProcessor);
-  const stopTokenIds = [...new Set([...parts.config.eosTokenIds, ...tokenizer.special.stopTokenIds])];
+  const stopTokenIds = chatStopTokenIds(parts.config, tokenizer);
   const session = parts.createSession({ maxContext: ids.length + maxNewTokens });
   const assembler = new ChatOutputAssembler(prompt);
   try {
@@ -115,7 +122,7 @@ export async function* complete(parts: TextModelParts, request: CompletionReques
     for await (const event of generateText(session, ids, { tokenizer, detokenizer: new StreamingDetokenizer(tokenizer, { skipSpecialTokens: true }), defaultStopIds }, {
       ...samplingOf(request),
       maxNewTokens,
-      logitsProcessors: penalties,
+      logitsProcessors: [...penalties, ...(request.logitsProcessors ?? [])],
       ...(request.stopTokenIds ? { stopTokenIds: request.stopTokenIds } : {}),
       ...(request.stop ? { stop: request.stop } : {}),
       ...(request.topLogprobs ? { topLogprobs: request.topLogprobs } : {}),

@@ -1,6 +1,7 @@
 /**
  * Backends by name. "cpu" is the fast CPU backend (native kernels, else WebAssembly); "reference" is plain
- * TypeScript (the executable spec). The default is "cpu" wherever its kernels load.
+ * TypeScript (the executable spec). The default is "cpu" wherever its kernels load. The WebGPU backend is
+ * imported lazily, so its `webgpu` package (Dawn, in Node) is only loaded when it is asked for.
  */
 import { UnsupportedError } from "../errors.js";
 import { CpuBackend, type CpuBackendOptions } from "./cpu/cpu-backend.js";
@@ -8,9 +9,9 @@ import { loadCpuKernels } from "./cpu/load-cpu-kernels.js";
 import type { Backend } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
 
-export type BackendName = "cpu" | "reference";
+export type BackendName = "cpu" | "reference" | "webgpu";
 
-export const BACKEND_NAMES: readonly BackendName[] = ["cpu", "reference"];
+export const BACKEND_NAMES: readonly BackendName[] = ["cpu", "reference", "webgpu"];
 
 export const DEFAULT_BACKEND: BackendName = "cpu";
 
@@ -31,6 +32,10 @@ export async function createBackend(name: string, options: BackendOptions = {}):
     }
     case "reference":
       return new ReferenceBackend();
+    case "webgpu": {
+      const { WebGpuBackend } = await import("./webgpu/webgpu-backend.js");
+      return WebGpuBackend.create();
+    }
     default:
       throw new UnsupportedError(`unknown backend ${JSON.stringify(name)} (available: ${BACKEND_NAMES.join(", ")})`);
   }

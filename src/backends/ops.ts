@@ -48,8 +48,8 @@ export interface KvStore {
   readonly numKvHeads: number;
   readonly headDim: number;
   readonly capacity: number;
-  /** Bytes one stored key or value element takes (4 for float32, 2 for float16). */
-  readonly bytesPerValue: number;
+  /** Bytes one stored key or value element takes (4 for float32, 2 for float16); 4 when absent. */
+  readonly bytesPerValue?: number;
 }
 
 export interface AttentionParams {
@@ -67,6 +67,14 @@ export interface AttentionParams {
 export interface MoeParams {
   readonly topK: number;
   readonly activation: Activation;
+}
+
+/** Greedy choices for rows of logits, made on the backend (see `Backend.sampleGreedy`). */
+export interface GreedySample {
+  /** Chosen token per row: the largest logit, ties to the lower index. */
+  readonly ids: Int32Array;
+  /** log softmax of each chosen token (the row's full distribution). */
+  readonly logprobs: Float32Array;
 }
 
 export interface Backend {
@@ -122,4 +130,8 @@ export interface Backend {
    * gateUp[e]·x. Returns the weighted sum [T, H].
    */
   moe(x: Tensor, routerLogits: Tensor, perExpertScale: Weight, gateUp: Weight, down: Weight, params: MoeParams): Tensor;
+
+  /** Optional: greedy token per row of `logits` [rows, V], chosen where the logits live, so a GPU decode
+   *  step reads back a few bytes instead of the vocabulary. Must equal argmax + log-softmax on the host. */
+  sampleGreedy?(logits: Tensor): Promise<GreedySample>;
 }

@@ -1,4 +1,4 @@
-/** Flags shared by commands that load a model: the model reference, the backend, context limits. */
+/** Flags shared by commands that load a model: the model reference, the backend, context limits, a LoRA adapter. */
 import { loadModel } from "../api/load-model.js";
 import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
 import type { Model } from "../api/model.js";
@@ -8,11 +8,14 @@ export const MODEL_FLAGS = {
   model: { type: "string" },
   backend: { type: "string" },
   ctx: { type: "string" },
+  lora: { type: "string" },
 } as const;
 
 export interface ModelFlagValues {
   readonly backend?: string | undefined;
   readonly ctx?: string | undefined;
+  /** A PEFT LoRA adapter folder to apply (merged at load). */
+  readonly lora?: string | undefined;
 }
 
 /** Loads the model a command was pointed at: a folder, `org/name[@rev]` or `hf:org/name` (pulled if not cached). */
@@ -22,5 +25,6 @@ export async function loadCliModel(reference: string, values: ModelFlagValues): 
   return loadModel(dir, {
     ...(values.backend !== undefined ? { backend: values.backend } : {}),
     ...(maxContext !== undefined ? { maxContext } : {}),
+    ...(values.lora !== undefined ? { lora: values.lora } : {}),
   });
 }

@@ -63,7 +63,10 @@ export class BatchScheduler implements StepRunner {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         await this.runPass(batch);
-        // Give sessions whose step just finished a chance to submit their next one.
+        // Give sessions whose step just finished a chance to submit their next one. Two turns: the decode loop
+        // itself yields one turn (setImmediate) between tokens, and a session whose turn was queued after
+        // ours would otherwise miss this pass — through the server that split every batch into 1 + 31.
+        await new Promise<void>((r) => setImmediate(r));
         await new Promise<void>((r) => setImmediate(r));
       }
     } finally {

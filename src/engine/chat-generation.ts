@@ -43,6 +43,8 @@ export interface ChatRequest extends SamplingOptions {
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
   readonly templateName?: string;
+  /** Further processors (logit bias, a watermark, a test script), run after the request's own. */
+  readonly logitsProcessors?: readonly LogitsProcessor[];
   readonly signal?: AbortSignal;
 }
 

@@ -13,10 +13,13 @@ export interface SessionOptions {
   readonly maxContext: number;
   /** Most tokens per forward call while prefilling. */
   readonly prefillChunk: number;
+  /** Called once when the session is disposed (the owner's accounting of live KV memory). */
+  readonly onDispose?: (session: Session) => void;
 }
 
 export class Session {
   readonly cache: KvCache;
+  private disposed = false;
 
   /** `runner` decides how steps reach the decoder: directly by default, or batched with other sessions. */
   constructor(private readonly decoder: GemmaDecoder, readonly options: SessionOptions, private readonly runner: StepRunner = new DirectStepRunner(decoder)) {
@@ -75,6 +78,9 @@ export class Session {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.cache.dispose();
+    this.options.onDispose?.(this);
   }
 }

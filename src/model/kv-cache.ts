@@ -68,7 +68,7 @@ export class KvCache {
   /** KV bytes this cache holds (or will hold when full), at the stores' bytes per value. */
   get capacityBytes(): number {
     let total = 0;
-    for (const s of this.stores) if (s) total += 2 * s.capacity * s.numKvHeads * s.headDim * s.bytesPerValue;
+    for (const s of this.stores) if (s) total += 2 * s.capacity * s.numKvHeads * s.headDim * (s.bytesPerValue ?? 4);
     return total;
   }
 

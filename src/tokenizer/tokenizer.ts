@@ -43,6 +43,8 @@ export class Tokenizer {
   private readonly hf: HfTokenizer;
   private readonly specialIds: ReadonlySet<number>;
   private readonly cleanUpSpaces: boolean;
+  /** tokenizer.json's "decoder" section (small; kept so byte-level consumers can check how pieces decode). */
+  private readonly decoderConfig: unknown;
 
   private constructor(readonly dir: string, files: TokenizerFiles) {
     const tokenizerPath = `${files.dir}/tokenizer.json`;
@@ -52,6 +54,7 @@ export class Tokenizer {
       throw new BadFileError(tokenizerPath, `cannot be loaded as a tokenizer (${(e as Error).message.split("\n")[0]})`, { cause: e });
     }
     useRustByteFallback(this.hf.decoder);
+    this.decoderConfig = files.tokenizerJson["decoder"];
     const added = this.hf.get_added_tokens_decoder();
     this.vocabSize = this.hf.model.vocab.length;
     if (this.vocabSize === 0) throw new BadFileError(tokenizerPath, "has an empty vocabulary");
@@ -72,6 +75,14 @@ export class Tokenizer {
     this.special = findSpecialTokens(config, (t) => this.tokenToId(t));
     this.chatTemplates = files.chatTemplates;
     this.templateTokens = templateTokensOf(config);
+  }
+
+  /**
+   * The id → piece table (added tokens included; "" where an id has no token), the special ids, and the
+   * decoder section of tokenizer.json: what a byte-level consumer (structured output) needs.
+   */
+  pieceTable(): { readonly pieces: string[]; readonly special: ReadonlySet<number>; readonly decoder: unknown } {
+    return { pieces: Array.from(this.hf.model.vocab, (p) => p ?? ""), special: this.specialIds, decoder: this.decoderConfig };
   }
 
   /** Loads tokenizer.json (+ tokenizer_config.json, special_tokens_map.json, chat template) from a folder. */

@@ -12,7 +12,12 @@ import { promptCommand } from "./prompt.js";
 import { pullCommand } from "./pull.js";
 import { quantizeCommand } from "./quantize.js";
 import { rmCommand } from "./rm.js";
+import { serveCommand } from "./serve.js";
 import { tokenizeCommand } from "./tokenize.js";
+import { finetuneCommand } from "./finetune.js";
+import { mergeCommand } from "./merge.js";
+import { perplexityCommand } from "./perplexity.js";
+import { trainCommand } from "./train.js";
 
 export const COMMANDS: readonly CliCommand[] = [
   runCommand,
@@ -23,9 +28,14 @@ export const COMMANDS: readonly CliCommand[] = [
   tokenizeCommand,
   promptCommand,
   demoCommand,
+  serveCommand,
   pullCommand,
   listCommand,
   rmCommand,
   convertCommand,
   quantizeCommand,
+  trainCommand,
+  finetuneCommand,
+  perplexityCommand,
+  mergeCommand,
 ];

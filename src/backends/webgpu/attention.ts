@@ -1,0 +1,219 @@
+/**
+ * The KV store on the device and attention over it (spec §1.5, §2).
+ * writeKv copies rows of k and v into their slots and tags each slot with its absolute position.
+ * attention is one flash-style kernel for decode and prefill: a workgroup takes a tile of query rows of one
+ * head, walks the store's slots in tiles (K tile → masked, scaled, softcapped scores → online softmax →
+ * V tile), so no [T, slots] score matrix is ever stored. The mask uses the positions stored in the slots
+ * (p ≤ q, and q − p < W on sliding layers), so ring-buffer order does not matter. Tile sizes follow the
+ * device's workgroup memory (q, o and one K/V tile live there).
+ */
+import { UnsupportedError } from "../../errors.js";
+import type { AttentionParams } from "../ops.js";
+import { f32Bits, formatBytes, type GpuContext } from "./gpu-context.js";
+import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
+import { MATH_WGSL } from "./elementwise.js";
+import { bindTensor, newTensor } from "./tensor-alloc.js";
+
+const THREADS = 64;
+
+/** Grows the store's device buffers to hold `slots` slots (doubling), keeping what they hold. */
+function ensureSlots(ctx: GpuContext, store: GpuKvStore, slots: number): void {
+  if (slots > store.capacity) throw new Error(`KV slot ${slots - 1} is beyond the store's capacity ${store.capacity}`);
+  if (slots <= store.allocated) return;
+  const grown = Math.min(store.capacity, Math.max(slots, 2 * store.allocated, 16));
+  const rowBytes = store.rowSize * 4;
+  if (grown * rowBytes > ctx.maxBindingBytes) {
+    throw new UnsupportedError(`a KV store of ${grown} slots × ${rowBytes} bytes exceeds this GPU's largest storage binding (${formatBytes(ctx.maxBindingBytes)}); use a shorter context`);
+  }
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const keys = ctx.createBuffer(grown * rowBytes, usage, "KV cache keys");
+  const values = ctx.createBuffer(grown * rowBytes, usage, "KV cache values");
+  const positions = ctx.createBuffer(grown * 4, usage, "KV cache positions");
+  const empty = ctx.upload(new Int32Array(grown).fill(-1));
+  ctx.copy(empty.buffer, empty.offset, positions, 0, grown * 4);
+  if (store.keys && store.values && store.positions) {
+    ctx.copy(store.keys, 0, keys, 0, store.allocated * rowBytes);
+    ctx.copy(store.values, 0, values, 0, store.allocated * rowBytes);
+    ctx.copy(store.positions, 0, positions, 0, store.allocated * 4);
+    for (const b of [store.keys, store.values, store.positions]) ctx.destroyLater(b);
+  }
+  Object.assign(store, { keys, values, positions, allocated: grown });
+}
+
+const WRITE_KV_WGSL = `
+struct Params { T: u32, row: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Kin: array<f32>;
+@group(0) @binding(2) var<storage, read> Vin: array<f32>;
+@group(0) @binding(3) var<storage, read_write> K: array<f32>;
+@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+@group(0) @binding(5) var<storage, read_write> KPos: array<i32>;
+@group(0) @binding(6) var<storage, read> SlotPos: array<i32>;  // [T] slots, then [T] positions
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = wid.x;
+  let slot = u32(SlotPos[t]);
+  for (var c = lid.x; c < P.row; c += 256u) {
+    K[slot * P.row + c] = Kin[t * P.row + c];
+    V[slot * P.row + c] = Vin[t * P.row + c];
+  }
+  if (lid.x == 0u) { KPos[slot] = SlotPos[P.T + t]; }
+}`;
+
+export function writeKv(ctx: GpuContext, store: GpuKvStore, k: GpuTensor, v: GpuTensor, slots: Int32Array, positions: Int32Array): void {
+  const row = store.rowSize;
+  if (k.cols !== row || v.cols !== row || k.rows !== slots.length || v.rows !== slots.length || positions.length !== slots.length) {
+    throw new Error(`writeKv: k [${k.shape}], v [${v.shape}] do not fit rows of ${row} at ${slots.length} slots`);
+  }
+  let maxSlot = -1;
+  for (const s of slots) {
+    if (s < 0) throw new Error(`writeKv: negative slot ${s}`);
+    maxSlot = Math.max(maxSlot, s);
+  }
+  ensureSlots(ctx, store, maxSlot + 1);
+  const slotPos = new Int32Array(2 * slots.length);
+  slotPos.set(slots);
+  slotPos.set(positions, slots.length);
+  const bytes = store.allocated * row * 4;
+  ctx.dispatch(ctx.pipeline("write-kv", () => WRITE_KV_WGSL), [
+    ctx.params([slots.length, row]), bindTensor(k), bindTensor(v),
+    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
+    ctx.upload(slotPos),
+  ], slots.length);
+  store.used = Math.max(store.used, maxSlot + 1);
+}
+
+/** Tiles are sized for dMax (the head dim rounded up to a power of two); D itself is a runtime value, so
+ *  head dims of one size class share a pipeline (each pipeline is a shader compile). */
+function attentionWgsl(dMax: number, br: number, bc: number): string {
+  const d = dMax;
+  return `
+struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+@group(0) @binding(3) var<storage, read> K: array<f32>;
+@group(0) @binding(4) var<storage, read> V: array<f32>;
+@group(0) @binding(5) var<storage, read> KPos: array<i32>;
+@group(0) @binding(6) var<storage, read> QPos: array<i32>;
+${MATH_WGSL}
+const BR = ${br}u;
+const BC = ${bc}u;
+const NEG = -3.0e38;
+var<workgroup> qs: array<f32, ${br * d}>;
+var<workgroup> kv: array<f32, ${bc * d}>;
+var<workgroup> acc: array<f32, ${br * d}>;
+var<workgroup> S: array<f32, ${br * bc}>;
+var<workgroup> rowMax: array<f32, ${br}>;
+var<workgroup> rowSum: array<f32, ${br}>;
+var<workgroup> rowAlpha: array<f32, ${br}>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let D = P.D;
+  let h = wid.y;
+  let kvh = h / P.group;
+  let r0 = wid.x * BR;
+  let qStride = P.numHeads * D;
+  for (var i = lid.x; i < BR * D; i += ${THREADS}u) {
+    let r = i / D;
+    var q = 0.0;
+    if (r0 + r < P.T) { q = Q[(r0 + r) * qStride + h * D + i % D]; }
+    qs[i] = q;
+    acc[i] = 0.0;
+  }
+  for (var r = lid.x; r < BR; r += ${THREADS}u) { rowMax[r] = NEG; rowSum[r] = 0.0; }
+  workgroupBarrier();
+  for (var s0 = 0u; s0 < P.used; s0 += BC) {
+    let nb = min(BC, P.used - s0);
+    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[i] = K[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
+    workgroupBarrier();
+    for (var i = lid.x; i < BR * BC; i += ${THREADS}u) {
+      let r = i / BC;
+      let c = i % BC;
+      var score = NEG;
+      if (r0 + r < P.T && c < nb) {
+        let qp = QPos[r0 + r];
+        let kp = KPos[s0 + c];
+        if (kp >= 0 && kp <= qp && (P.window == 0u || u32(qp - kp) < P.window)) {
+          var dotv = 0.0;
+          for (var j = 0u; j < D; j++) { dotv += qs[r * D + j] * kv[c * D + j]; }
+          score = dotv * P.scale;
+          if (P.softcap > 0.0) { score = softcap(score, P.softcap); }
+        }
+      }
+      S[i] = score;
+    }
+    workgroupBarrier();
+    for (var r = lid.x; r < BR; r += ${THREADS}u) {
+      let old = rowMax[r];
+      var m = old;
+      for (var c = 0u; c < BC; c++) { m = max(m, S[r * BC + c]); }
+      var alpha = 1.0;
+      var sum = 0.0;
+      if (m > NEG) {
+        alpha = select(exp(old - m), 0.0, old <= NEG);
+        for (var c = 0u; c < BC; c++) {
+          let s = S[r * BC + c];
+          let p = select(exp(s - m), 0.0, s <= NEG);
+          S[r * BC + c] = p;
+          sum += p;
+        }
+      } else {
+        for (var c = 0u; c < BC; c++) { S[r * BC + c] = 0.0; }
+      }
+      rowMax[r] = m;
+      rowSum[r] = rowSum[r] * alpha + sum;
+      rowAlpha[r] = alpha;
+    }
+    workgroupBarrier();
+    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[i] = V[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
+    workgroupBarrier();
+    for (var i = lid.x; i < BR * D; i += ${THREADS}u) {
+      let r = i / D;
+      let j = i % D;
+      var a = acc[i] * rowAlpha[r];
+      for (var c = 0u; c < nb; c++) { a += S[r * BC + c] * kv[c * D + j]; }
+      acc[i] = a;
+    }
+    workgroupBarrier();
+  }
+  for (var i = lid.x; i < BR * D; i += ${THREADS}u) {
+    let r = i / D;
+    if (r0 + r < P.T) {
+      let l = rowSum[r];
+      O[(r0 + r) * qStride + h * D + i % D] = select(0.0, acc[i] / l, l > 0.0);
+    }
+  }
+}`;
+}
+
+/** Query rows and key slots per tile so that q, o and one K/V tile fit the workgroup memory. */
+function tileSizes(ctx: GpuContext, d: number, T: number): [number, number] {
+  const floats = Math.floor(ctx.device.limits.maxComputeWorkgroupStorageSize / 4) - 64;
+  let br = 1;
+  while (br < 32 && (3 * (br + 1) * d + (br + 1) * (br + 1) + 3 * (br + 1)) <= floats) br++;
+  br = Math.min(br, T);
+  const bc = Math.max(1, Math.min(64, Math.floor((floats - 2 * br * d - 3 * br) / (d + br))));
+  return [br, bc];
+}
+
+export function attention(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, positions: Int32Array, p: AttentionParams): GpuTensor {
+  const { numHeads, numKvHeads, headDim: d } = p;
+  if (store.numKvHeads !== numKvHeads || store.headDim !== d) throw new Error("attention: KV store geometry does not match");
+  if (q.cols !== numHeads * d || positions.length !== q.rows) throw new Error(`attention: q [${q.shape}] vs ${numHeads} heads × ${d}`);
+  const T = q.rows;
+  const out = newTensor(ctx, q.shape);
+  if (store.used === 0) ensureSlots(ctx, store, 1);
+  const dMax = Math.max(32, 2 ** Math.ceil(Math.log2(d)));
+  // Decode gets one query row per workgroup; prefill the largest tile that fits.
+  const [br, bc] = tileSizes(ctx, dMax, T === 1 ? 1 : 32);
+  const pipeline = ctx.pipeline(`attention:${dMax}:${br}:${bc}`, () => attentionWgsl(dMax, br, bc));
+  const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d]);
+  const bytes = store.allocated * store.rowSize * 4;
+  ctx.dispatch(pipeline, [
+    params, bindTensor(q), bindTensor(out),
+    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
+    ctx.upload(positions),
+  ], [Math.ceil(T / br), numHeads, 1]);
+  return out;
+}

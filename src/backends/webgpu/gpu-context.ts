@@ -1,0 +1,344 @@
+/**
+ * The recorder behind every op: one command encoder (and one open compute pass) collects all work until a
+ * readback needs it, then everything is submitted at once. Small host data an op needs (uniform params,
+ * token ids, positions, cos/sin tables) goes into an upload arena that is written with one
+ * `queue.writeBuffer` just before the submit, so no per-op buffers are created. Activation buffers come
+ * from a pool keyed by size; pipelines and bind groups are cached, so a decode step in steady state
+ * creates no GPU objects at all.
+ *
+ * Ordering: releasing a tensor returns its buffer to the pool at once. That is safe because every later
+ * use of the buffer is recorded after the earlier ones in the same queue order; host writes never go
+ * straight into pooled buffers (they would overtake recorded work), only through the arena and a copy.
+ */
+/// <reference types="@webgpu/types" />
+import { DeviceError, UnsupportedError } from "../../errors.js";
+import type { GpuTensor } from "./gpu-tensors.js";
+
+const ARENA_ALIGN = 256; // minUniformBufferOffsetAlignment and minStorageBufferOffsetAlignment
+const INITIAL_ARENA_BYTES = 1 << 22;
+
+/** A region of the upload arena (or of a dedicated buffer for large uploads). */
+export interface ArenaSlice {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly size: number;
+}
+
+export type Binding = GPUBuffer | ArenaSlice | { readonly buffer: GPUBuffer; readonly size: number; readonly offset?: number };
+
+export class GpuContext {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private arena: GPUBuffer;
+  private arenaMirror: Uint8Array;
+  private arenaUsed = 0;
+  private overflowBytes = 0;
+  private readonly destroyAfterSubmit: GPUBuffer[] = [];
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private readonly readPool = new Map<number, GPUBuffer[]>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+  private failure: DeviceError | null = null;
+  private readonly pendingChecks: Promise<void>[] = [];
+  /** Largest buffer one storage binding may cover. */
+  readonly maxBindingBytes: number;
+  /** Largest chunk of a weight (the binding limit, or less to exercise the split path in tests). */
+  readonly weightChunkBytes: number;
+  /** Open `tidy` scopes, innermost last: tensors created while one is open are released when it closes. */
+  readonly scopes: Set<GpuTensor>[] = [];
+  /** Counters for tests and benchmarks. */
+  /** Incremented by every flush: arena slices from an older generation are gone. */
+  generation = 0;
+  readonly stats = { submits: 0, buffersCreated: 0, dispatches: 0, pipelinesCreated: 0, bindGroupsCreated: 0 };
+
+  /**
+   * @param simpleKernels use barrier-free kernels (one thread per output) for every matmul: right for
+   *   CPU adapters (llvmpipe, SwiftShader), where a tiled kernel's barriers cost seconds of shader compile
+   *   and run slower than plain loops.
+   */
+  constructor(readonly device: GPUDevice, weightChunkBytes?: number, readonly simpleKernels = false) {
+    this.maxBindingBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    this.weightChunkBytes = Math.min(weightChunkBytes ?? Infinity, this.maxBindingBytes);
+    this.arena = this.createArena(INITIAL_ARENA_BYTES);
+    this.arenaMirror = new Uint8Array(INITIAL_ARENA_BYTES);
+    device.lost.then((info) => {
+      this.failure ??= new DeviceError(`the GPU device was lost (${info.reason}): ${info.message || "no message"}`);
+    }, () => {});
+    device.addEventListener("uncapturederror", (event) => {
+      const error = (event as GPUUncapturedErrorEvent).error;
+      this.failure ??= error instanceof GPUOutOfMemoryError
+        ? new DeviceError(`the GPU ran out of memory: ${error.message}`)
+        : new DeviceError(`WebGPU error: ${error.message}`);
+    });
+  }
+
+  /** Throws the first device failure seen (lost device, out of memory, validation error). */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for outstanding error scopes, then throws if any reported a failure. */
+  async settle(): Promise<void> {
+    while (this.pendingChecks.length > 0) await Promise.all(this.pendingChecks.splice(0));
+    this.check();
+  }
+
+  /** Creates a buffer, watching for out-of-memory (reported on the next `settle`). */
+  createBuffer(size: number, usage: GPUBufferUsageFlags, what: string, mappedAtCreation = false): GPUBuffer {
+    this.check();
+    this.device.pushErrorScope("out-of-memory");
+    const buffer = this.device.createBuffer({ size: Math.max(16, roundUp(size, 16)), usage, mappedAtCreation });
+    this.pendingChecks.push(this.device.popErrorScope().then((error) => {
+      if (error) this.failure ??= new DeviceError(`the GPU ran out of memory allocating ${formatBytes(size)} for ${what}: ${error.message}`);
+    }));
+    this.stats.buffersCreated++;
+    return buffer;
+  }
+
+  private createArena(bytes: number): GPUBuffer {
+    return this.createBuffer(bytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "the upload arena");
+  }
+
+  // ---- activation buffers -------------------------------------------------------------------------
+
+  /** A storage buffer of at least `bytes` from the pool. */
+  acquire(bytes: number): GPUBuffer {
+    if (bytes > this.maxBindingBytes) {
+      throw new UnsupportedError(`an activation of ${formatBytes(bytes)} exceeds this GPU's largest storage binding (${formatBytes(this.maxBindingBytes)}); use a smaller prefill chunk`);
+    }
+    const size = poolSize(bytes);
+    const free = this.pool.get(size);
+    const reused = free?.pop();
+    if (reused) return reused;
+    return this.createBuffer(size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, "an activation");
+  }
+
+  /** Returns a buffer from `acquire` to the pool. Free lists stay sorted (oldest buffer popped first), so
+   *  each decode step gets the same buffers as the last and every bind group comes from the cache. */
+  recycle(buffer: GPUBuffer): void {
+    const list = this.pool.get(buffer.size);
+    if (!list) {
+      this.pool.set(buffer.size, [buffer]);
+      return;
+    }
+    const id = this.idOf(buffer);
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.idOf(list[mid]!) > id) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, buffer);
+  }
+
+  /** Destroys a buffer once the work recorded so far has been submitted. */
+  destroyLater(buffer: GPUBuffer): void {
+    this.destroyAfterSubmit.push(buffer);
+  }
+
+  // ---- host data ----------------------------------------------------------------------------------
+
+  /** Copies `data` into the upload arena; the slice is valid for work recorded before the next submit.
+   *  Never flushes (slices handed out earlier stay valid): when the arena is full the data goes into a
+   *  dedicated buffer, and the arena grows at the next flush so steady state needs no new buffers. */
+  upload(data: ArrayBufferView): ArenaSlice {
+    const size = data.byteLength;
+    const padded = Math.max(16, roundUp(size, 16));
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, size);
+    if (this.arenaUsed + padded > this.arena.size) {
+      this.overflowBytes += roundUp(padded, ARENA_ALIGN);
+      const buffer = this.createBuffer(padded, GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, "uploaded data", true);
+      new Uint8Array(buffer.getMappedRange()).set(bytes);
+      buffer.unmap();
+      this.destroyLater(buffer);
+      return { buffer, offset: 0, size: padded };
+    }
+    const offset = this.arenaUsed;
+    this.arenaMirror.set(bytes, offset);
+    this.arenaUsed = roundUp(offset + padded, ARENA_ALIGN);
+    return { buffer: this.arena, offset, size: padded };
+  }
+
+  /** Uniform parameters: a flat list of u32 words (f32 values go through `f32Bits`). */
+  params(words: readonly number[]): ArenaSlice {
+    return this.upload(Uint32Array.from(words));
+  }
+
+  // ---- recording ----------------------------------------------------------------------------------
+
+  pipeline(key: string, code: () => string): GPUComputePipeline {
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code: code(), label: key });
+      pipeline = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" }, label: key });
+      this.pipelines.set(key, pipeline);
+      this.stats.pipelinesCreated++;
+    }
+    return pipeline;
+  }
+
+  /** Records one dispatch; `bindings[i]` goes to @binding(i). Workgroup counts beyond 65535 fold into y. */
+  dispatch(pipeline: GPUComputePipeline, bindings: readonly (Binding | null)[], workgroups: number | readonly [number, number, number]): void {
+    this.check();
+    const [x, y, z] = typeof workgroups === "number" ? foldWorkgroups(workgroups) : workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, bindings));
+    pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  /** `bindings[i]` goes to @binding(i); null leaves a number unused. */
+  private bindGroup(pipeline: GPUComputePipeline, bindings: readonly (Binding | null)[]): GPUBindGroup {
+    let key = String(this.idOf(pipeline));
+    const entries: GPUBindGroupEntry[] = [];
+    bindings.forEach((b, i) => {
+      if (!b) return;
+      const resource: GPUBufferBinding = "buffer" in b ? { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } : { buffer: b, offset: 0, size: b.size };
+      key += `|${i}=${this.idOf(resource.buffer)}:${resource.offset}:${resource.size}`;
+      entries.push({ binding: i, resource });
+    });
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      // Stale entries (destroyed buffers) are never hit again because ids are never reused; cap the size.
+      if (this.bindGroups.size > 20000) this.bindGroups.clear();
+      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      this.bindGroups.set(key, group);
+      this.stats.bindGroupsCreated++;
+    }
+    return group;
+  }
+
+  /** Keys of the compiled pipelines (each costs a shader compile: about 1–2 s on llvmpipe without its cache). */
+  get pipelineKeys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
+  private idOf(o: object): number {
+    let id = this.ids.get(o);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(o, id);
+    }
+    return id;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /** Records a buffer-to-buffer copy (closes the open compute pass). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.check();
+    if (bytes === 0) return;
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submits everything recorded so far (with the arena's contents written just before). */
+  flush(): void {
+    this.check();
+    this.endPass();
+    const queue = this.device.queue;
+    if (this.arenaUsed > 0) queue.writeBuffer(this.arena, 0, this.arenaMirror, 0, this.arenaUsed);
+    const wanted = this.arenaUsed + this.overflowBytes;
+    this.arenaUsed = 0;
+    this.overflowBytes = 0;
+    this.generation++;
+    if (this.encoder) {
+      queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.stats.submits++;
+    }
+    for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
+    if (wanted > this.arena.size) {
+      // Prefill's cos/sin tables come back every forward: make room for them for good.
+      this.arena.destroy();
+      const bytes = roundUp(wanted * 1.5, 1 << 20);
+      this.arena = this.createArena(bytes);
+      this.arenaMirror = new Uint8Array(bytes);
+    }
+  }
+
+  /** Copies `bytes` of `src` (as recorded so far) to the host: records the copy now, submits, maps. */
+  async readBack(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(16, roundUp(bytes, 16));
+    const staging = this.readPool.get(size)?.pop() ?? this.createBuffer(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "a readback buffer");
+    this.copy(src, offset, staging, 0, roundUp(bytes, 4));
+    this.flush();
+    await this.settle();
+    // A lost device rejects mapAsync; the race is a second guard so a read can never hang.
+    await Promise.race([
+      staging.mapAsync(GPUMapMode.READ, 0, size),
+      this.device.lost.then((info) => { throw new DeviceError(`the GPU device was lost during a read (${info.reason}): ${info.message}`); }),
+    ]);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    const list = this.readPool.get(size);
+    if (list) list.push(staging);
+    else this.readPool.set(size, [staging]);
+    this.check();
+    return out;
+  }
+
+  destroy(): void {
+    for (const list of [...this.pool.values(), ...this.readPool.values()]) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.readPool.clear();
+    this.arena.destroy();
+    this.device.destroy();
+  }
+}
+
+export function roundUp(n: number, multiple: number): number {
+  return Math.ceil(n / multiple) * multiple;
+}
+
+/** Pool size classes: powers of two up to 64 KiB, then steps of 1/8 of a power of two (≤ 12.5% waste). */
+function poolSize(bytes: number): number {
+  const b = Math.max(256, bytes);
+  if (b <= 65536) return 2 ** Math.ceil(Math.log2(b));
+  const step = 2 ** (Math.floor(Math.log2(b)) - 3);
+  return roundUp(b, step);
+}
+
+function foldWorkgroups(n: number): [number, number, number] {
+  if (n <= 65535) return [n, 1, 1];
+  const y = Math.ceil(n / 65535);
+  return [Math.ceil(n / y), y, 1];
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** The bits of float32 `x`, for a params word read as f32 by the shader. */
+export function f32Bits(x: number): number {
+  f32Scratch[0] = x;
+  return u32Scratch[0]!;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${bytes} bytes`;
+}
+
+/** WGSL: the flat workgroup index of a dispatch folded by `foldWorkgroups`. */
+export const FLAT_WORKGROUP = "(wid.x + wid.y * nwg.x)";

@@ -1,0 +1,229 @@
+/**
+ * x [T, in] · wᵀ (w [out, in], stored dtype) → [T, out], and embedding lookups.
+ * T = 1 (decode): matrix-vector, 32–256 threads per output row (several rows per 256-thread workgroup
+ * for short rows), each dotting 16-byte groups of the row (vec4 loads) when the row length allows, then a
+ * two-step shared-memory sum; bandwidth-bound by design.
+ * T > 1 (prefill): 64×64 output tiles, 4×4 per thread, weights converted to f32 as they enter shared
+ * memory. Weights split into row chunks get one dispatch per chunk, each writing its columns of y.
+ */
+import type { GpuContext } from "./gpu-context.js";
+import { FLAT_WORKGROUP, f32Bits } from "./gpu-context.js";
+import { type GpuTensor, type GpuWeight } from "./gpu-tensors.js";
+import { GROUP_WIDTH, chunkBindings, weightWgsl } from "./weight-storage.js";
+import { bindTensor, newTensor } from "./tensor-alloc.js";
+
+const MATVEC_THREADS = 256;
+
+/**
+ * Threads per row: enough that each does a handful of 16-byte loads (short rows would otherwise leave most
+ * of a 256-thread workgroup idle and spend the time in the reduction); 256/TPR rows per workgroup.
+ */
+export function matvecThreadsPerRow(w: GpuWeight, vector: boolean): number {
+  const groups = vector ? w.cols / GROUP_WIDTH[w.storedDtype] : w.cols;
+  let tpr = 32;
+  while (tpr < MATVEC_THREADS && tpr * 2 * 4 <= groups) tpr *= 2;
+  return tpr;
+}
+
+function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number): string {
+  const rowsPerGroup = MATVEC_THREADS / tpr;
+  const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
+  const loop = vector
+    ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
+    for (var g = lane; g < P.inDim / G; g += ${tpr}u) { acc += wDotGroup(rowBase + g * G, g * (G / 4u)); }`
+    : `for (var i = lane; i < P.inDim; i += ${tpr}u) { acc += X[i] * wAt(rowBase + i); }`;
+  // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per row add a
+  // sixteenth of the row's partial sums each, then one thread per row adds those 16.
+  return `
+struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+${x}
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, vector)}
+var<workgroup> parts: array<f32, ${MATVEC_THREADS}>;
+var<workgroup> sixteenths: array<f32, ${rowsPerGroup * 16}>;
+@compute @workgroup_size(${MATVEC_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let local = lid.x / ${tpr}u;
+  let lane = lid.x % ${tpr}u;
+  let row = ${FLAT_WORKGROUP} * ${rowsPerGroup}u + local;
+  var acc = 0.0;
+  if (row < P.rows) {
+    let rowBase = row * P.inDim;
+    ${loop}
+  }
+  parts[lid.x] = acc;
+  workgroupBarrier();
+  if (lid.x < ${rowsPerGroup * 16}u) {
+    let r = lid.x / 16u;
+    var s = 0.0;
+    for (var i = lid.x % 16u; i < ${tpr}u; i += 16u) { s += parts[r * ${tpr}u + i]; }
+    sixteenths[lid.x] = s;
+  }
+  workgroupBarrier();
+  if (lane == 0u && row < P.rows) {
+    var total = 0.0;
+    for (var i = 0u; i < 16u; i++) { total += sixteenths[local * 16u + i]; }
+    Y[P.outOffset + row] = total;
+  }
+}`;
+}
+
+/** Short rows (tiny models, tests on llvmpipe): one thread per output value, no barriers. */
+const SMALL_ROW_THREADS = 64;
+const SMALL_IN_DIM = 512;
+
+function matmulSmallWgsl(w: GpuWeight, vector: boolean): string {
+  const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
+  const loop = vector
+    ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
+  let xBase = t * (P.inDim / 4u);
+  for (var g = 0u; g < P.inDim / G; g++) { acc += wDotGroup(rowBase + g * G, xBase + g * (G / 4u)); }`
+    : `let xBase = t * P.inDim;
+  for (var i = 0u; i < P.inDim; i++) { acc += X[xBase + i] * wAt(rowBase + i); }`;
+  return `
+struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+${x}
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, vector)}
+@compute @workgroup_size(${SMALL_ROW_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let n = ${FLAT_WORKGROUP} * ${SMALL_ROW_THREADS}u + lid.x;
+  if (n >= P.T * P.rows) { return; }
+  let t = n / P.rows;
+  let row = n % P.rows;
+  let rowBase = row * P.inDim;
+  var acc = 0.0;
+  ${loop}
+  Y[t * P.outCols + P.outOffset + row] = acc;
+}`;
+}
+
+const TILE = 64;
+const TILE_K = 16;
+
+function tiledWgsl(w: GpuWeight): string {
+  return `
+struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, false)}
+// Transposed tiles, k-major: xs[k][row], ws[k][col], read as vec4 across 4 rows / 4 columns.
+var<workgroup> xs: array<vec4<f32>, ${(TILE * TILE_K) / 4}>;
+var<workgroup> ws: array<vec4<f32>, ${(TILE * TILE_K) / 4}>;
+fn loadX(r: u32, k: u32) -> f32 {
+  if (r < P.T && k < P.inDim) { return X[r * P.inDim + k]; }
+  return 0.0;
+}
+fn loadW(c: u32, k: u32) -> f32 {
+  if (c < P.rows && k < P.inDim) { return wAt(c * P.inDim + k); }
+  return 0.0;
+}
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row0 = wid.y * ${TILE}u;   // token rows of x
+  let col0 = wid.x * ${TILE}u;   // weight rows (output columns)
+  // Thread li loads 4 consecutive rows (and columns) at one k: k = li % 16, group = li / 16.
+  let lk = li % ${TILE_K}u;
+  let lg = li / ${TILE_K}u;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k0 = 0u; k0 < P.inDim; k0 += ${TILE_K}u) {
+    let r = row0 + lg * 4u;
+    xs[lk * 16u + lg] = vec4<f32>(loadX(r, k0 + lk), loadX(r + 1u, k0 + lk), loadX(r + 2u, k0 + lk), loadX(r + 3u, k0 + lk));
+    let c = col0 + lg * 4u;
+    ws[lk * 16u + lg] = vec4<f32>(loadW(c, k0 + lk), loadW(c + 1u, k0 + lk), loadW(c + 2u, k0 + lk), loadW(c + 3u, k0 + lk));
+    workgroupBarrier();
+    for (var k = 0u; k < ${TILE_K}u; k++) {
+      let a = xs[k * 16u + lid.y];
+      let b = ws[k * 16u + lid.x];
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  let c = col0 + lid.x * 4u;
+  let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + lid.y * 4u + i;
+    if (r < P.T) {
+      let base = r * P.outCols + P.outOffset + c;
+      let v = accs[i];
+      if (c < P.rows) { Y[base] = v.x; }
+      if (c + 1u < P.rows) { Y[base + 1u] = v.y; }
+      if (c + 2u < P.rows) { Y[base + 2u] = v.z; }
+      if (c + 3u < P.rows) { Y[base + 3u] = v.w; }
+    }
+  }
+}`;
+}
+
+export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
+  if (w.shape.length !== 2 || x.cols !== w.cols) throw new Error(`matmul: x [${x.shape}] · w [${w.shape}]ᵀ do not fit`);
+  const T = x.rows;
+  const outDim = w.shape[0]!;
+  const inDim = w.cols;
+  const y = newTensor(ctx, [T, outDim]);
+  const vector = inDim % GROUP_WIDTH[w.storedDtype] === 0;
+  if (inDim < SMALL_IN_DIM || ctx.simpleKernels) {
+    const pipeline = ctx.pipeline(`matmul-small:${w.storedDtype}:${vector}`, () => matmulSmallWgsl(w, vector));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((T * chunk.rows) / SMALL_ROW_THREADS));
+    }
+  } else if (T === 1) {
+    const tpr = matvecThreadsPerRow(w, vector);
+    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}`, () => matvecWgsl(w, vector, tpr));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((chunk.rows * tpr) / MATVEC_THREADS));
+    }
+  } else {
+    const pipeline = ctx.pipeline(`matmul-tiled:${w.storedDtype}`, () => tiledWgsl(w));
+    for (const chunk of w.chunks) {
+      const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], [Math.ceil(chunk.rows / TILE), Math.ceil(T / TILE), 1]);
+    }
+  }
+  return y;
+}
+
+function embedWgsl(w: GpuWeight): string {
+  return `
+struct Params { count: u32, cols: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Rows: array<vec2<u32>>;  // (row within the chunk, output row)
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${weightWgsl(w.storedDtype, 3, false)}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = ${FLAT_WORKGROUP};
+  if (i >= P.count) { return; }
+  let r = Rows[i];
+  for (var c = lid.x; c < P.cols; c += 64u) { Y[r.y * P.cols + c] = wAt(r.x * P.cols + c) * P.scale; }
+}`;
+}
+
+/** Rows `ids` of table [V, N] times `scale`; ids are on the host, so each chunk gets only its own rows. */
+export function embed(ctx: GpuContext, table: GpuWeight, ids: Int32Array, scale: number): GpuTensor {
+  const [V, N] = table.shape as [number, number];
+  if (table.shape.length !== 2) throw new Error(`embed: table [${table.shape}] is not 2-D`);
+  for (const id of ids) if (!(id >= 0 && id < V)) throw new RangeError(`token id ${id} is outside the vocabulary (0..${V - 1})`);
+  const y = newTensor(ctx, [ids.length, N]);
+  const pipeline = ctx.pipeline(`embed:${table.storedDtype}`, () => embedWgsl(table));
+  for (const chunk of table.chunks) {
+    const pairs: number[] = [];
+    ids.forEach((id, t) => { if (id >= chunk.rowStart && id < chunk.rowStart + chunk.rows) pairs.push(id - chunk.rowStart, t); });
+    if (pairs.length === 0) continue;
+    const rows = ctx.upload(Uint32Array.from(pairs));
+    const params = ctx.params([pairs.length / 2, N, f32Bits(scale)]);
+    ctx.dispatch(pipeline, [params, rows, bindTensor(y), ...chunkBindings(chunk)], pairs.length / 2);
+  }
+  return y;
+}

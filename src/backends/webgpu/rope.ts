@@ -1,0 +1,78 @@
+/**
+ * Rotate-half RoPE (spec §1.4) on x [T, heads·d]. The cos/sin of each (position, frequency) are computed on
+ * the host in double precision from the float32 angle, exactly as the reference does, and uploaded as a
+ * table: GPU sin/cos lose accuracy on large angles (positions in the thousands), and the table is tiny
+ * for decode and shared by every layer of a forward with the same frequencies.
+ */
+import { FLAT_WORKGROUP, type ArenaSlice, type GpuContext } from "./gpu-context.js";
+import type { GpuTensor } from "./gpu-tensors.js";
+import { bindTensor, newTensor } from "./tensor-alloc.js";
+
+const ROPE_WGSL = `
+struct Params { T: u32, heads: u32, half: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = ${FLAT_WORKGROUP} * 256u + lid.x;
+  if (i >= P.T * P.heads * P.half) { return; }
+  let j = i % P.half;
+  let t = i / (P.heads * P.half);
+  let h = (i / P.half) % P.heads;
+  let base = (t * P.heads + h) * 2u * P.half;
+  let c = CosSin[t * P.half + j];
+  let s = CosSin[(P.T + t) * P.half + j];
+  let a = X[base + j];
+  let b = X[base + j + P.half];
+  Y[base + j] = a * c - b * s;
+  Y[base + j + P.half] = b * c + a * s;
+}`;
+
+interface TableEntry {
+  readonly positions: Int32Array;
+  readonly generation: number;
+  readonly slice: ArenaSlice;
+}
+
+/** cos/sin tables of the current submit, by frequency array (each layer kind has its own). */
+export class RopeTables {
+  private readonly entries = new WeakMap<Float32Array, TableEntry>();
+
+  get(ctx: GpuContext, positions: Int32Array, invFreq: Float32Array): ArenaSlice {
+    const cached = this.entries.get(invFreq);
+    if (cached && cached.generation === ctx.generation && sameValues(cached.positions, positions)) return cached.slice;
+    const T = positions.length;
+    const half = invFreq.length;
+    const table = new Float32Array(2 * T * half);
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < half; j++) {
+        const angle = Math.fround(positions[t]! * invFreq[j]!);
+        table[t * half + j] = Math.cos(angle);
+        table[(T + t) * half + j] = Math.sin(angle);
+      }
+    }
+    const slice = ctx.upload(table);
+    this.entries.set(invFreq, { positions: Int32Array.from(positions), generation: ctx.generation, slice });
+    return slice;
+  }
+}
+
+function sameValues(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function rope(ctx: GpuContext, tables: RopeTables, x: GpuTensor, positions: Int32Array, invFreq: Float32Array, headDim: number): GpuTensor {
+  const half = headDim / 2;
+  if (invFreq.length !== half) throw new Error(`rope: ${invFreq.length} frequencies for head dim ${headDim}`);
+  if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`rope: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
+  const heads = x.cols / headDim;
+  const table = tables.get(ctx, positions, invFreq);
+  const y = newTensor(ctx, x.shape);
+  const params = ctx.params([x.rows, heads, half]);
+  ctx.dispatch(ctx.pipeline("rope", () => ROPE_WGSL), [params, bindTensor(x), bindTensor(y), table], Math.ceil((x.rows * heads * half) / 256));
+  return y;
+}

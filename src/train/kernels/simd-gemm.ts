@@ -1,0 +1,75 @@
+/**
+ * Loads the WebAssembly SIMD matrix kernel (gemm-simd.c) once per thread and runs products through it:
+ * operands are copied into the module's memory (O(M·K + N·K + M·N), small next to the O(M·N·K) product),
+ * multiplied there, and copied back. Returns null where WebAssembly SIMD is unavailable, so callers fall
+ * back to the TypeScript kernel.
+ */
+import { GEMM_SIMD_WASM_BASE64 } from "./gemm-simd-wasm.js";
+
+const PAGE_BYTES = 65536;
+
+/** The slice of the WebAssembly JS API used here (tsconfig's ES2023 lib does not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+type GemmKernel = (a: number, b: number, c: number, m: number, n: number, k: number, acc: number) => void;
+
+export class SimdGemm {
+  private view: Float32Array;
+
+  private constructor(private readonly memory: WasmMemory, private readonly kernel: GemmKernel) {
+    this.view = new Float32Array(memory.buffer);
+  }
+
+  static create(): SimdGemm | null {
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    if (!wasm) return null;
+    try {
+      const memory = new wasm.Memory({ initial: 64 });
+      const module = new wasm.Module(Buffer.from(GEMM_SIMD_WASM_BASE64, "base64"));
+      const instance = new wasm.Instance(module, { env: { memory } });
+      const kernel = instance.exports["gemm_nt"];
+      if (typeof kernel !== "function") return null;
+      return new SimdGemm(memory, kernel as GemmKernel);
+    } catch {
+      return null;
+    }
+  }
+
+  /** C[M, N] (+)= A[M, K] · B[N, K]ᵀ. */
+  gemmNT(A: Float32Array, B: Float32Array, C: Float32Array, M: number, N: number, K: number, accumulate: boolean): void {
+    const align = (n: number): number => (n + 3) & ~3; // 16-byte aligned float offsets
+    const a = 0;
+    const b = align(M * K);
+    const c = b + align(N * K);
+    const end = c + M * N;
+    this.ensure(end * 4);
+    const v = this.view;
+    v.set(A.subarray(0, M * K), a);
+    v.set(B.subarray(0, N * K), b);
+    if (accumulate) v.set(C.subarray(0, M * N), c);
+    this.kernel(a * 4, b * 4, c * 4, M, N, K, accumulate ? 1 : 0);
+    C.set(v.subarray(c, end));
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+    this.view = new Float32Array(this.memory.buffer);
+  }
+}
+
+let shared: SimdGemm | null | undefined;
+
+/** This thread's kernel instance (null without WebAssembly SIMD). */
+export function simdGemm(): SimdGemm | null {
+  if (shared === undefined) shared = SimdGemm.create();
+  return shared;
+}

@@ -1,0 +1,27 @@
+/** The demo's generation in Node (same code as the page, files read from disk), for the browser test. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { runDemo } from "./demo-page.js";
+
+/** Tokens from Node's WebGPU backend, or null when Node has no WebGPU adapter. */
+export async function runDemoInNode(dir: string, prompt: Int32Array, count: number): Promise<{ adapter: string; tokens: number[] } | null> {
+  const realFetch = globalThis.fetch;
+  // runDemo fetches the folder's files; serve them from disk.
+  globalThis.fetch = (async (input: string | URL | Request) => {
+    const url = new URL(String(input));
+    try {
+      return new Response(readFileSync(url.pathname));
+    } catch {
+      return new Response(null, { status: 404 });
+    }
+  }) as typeof fetch;
+  try {
+    return await runDemo(pathToFileURL(join(dir, "/")).href, prompt, count, () => {});
+  } catch (e) {
+    if (e instanceof Error && /no WebGPU adapter|needs the npm package/.test(e.message)) return null;
+    throw e;
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
