@@ -2,8 +2,9 @@
  * `loadModel(path)`: a Hugging Face model folder or a GGUF file → a ready `Model` on the chosen backend.
  * Both go through the same tensor-source interface and the same weight table.
  */
-import { createBackend, DEFAULT_BACKEND } from "../backends/create-backend.js";
-import type { Backend } from "../backends/ops.js";
+import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
+import type { KvDtype } from "../backends/cpu/cpu-backend.js";
+import type { Backend, QuantDtype } from "../backends/ops.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
 import type { TensorSource } from "../formats/tensor-source.js";
@@ -18,6 +19,12 @@ export interface LoadModelOptions extends SessionLimits {
   readonly onProgress?: (progress: LoadProgress) => void;
   /** A PEFT LoRA adapter folder, merged into the weights as they load (adapted weights become float32). */
   readonly lora?: string;
+  /** Threads of the cpu backend (default: all cores). */
+  readonly threads?: number;
+  /** KV cache element type of the cpu backend (default "f32", exact against float32 transformers; "f16" halves KV memory). */
+  readonly kvDtype?: KvDtype;
+  /** Quantize float weights to this format while loading (e.g. "q8_0", "q4_k"). */
+  readonly quant?: QuantDtype;
 }
 
 export const DEFAULT_PREFILL_CHUNK = 512;
@@ -28,9 +35,15 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   // A LoRA adapter is merged into the weights as they are read.
   const source: TensorSource = options.lora ? new LoraMergedSource(opened.source, readPeftAdapter(options.lora)) : opened.source;
   try {
-    const backend = typeof options.backend === "object" ? options.backend : await createBackend(options.backend ?? DEFAULT_BACKEND);
+    const cpuOptions = {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),
+    };
+    // No backend named: the fast CPU backend, or the reference one where no kernels were built.
+    const backend = typeof options.backend === "object" ? options.backend
+      : options.backend === undefined ? await createDefaultBackend(cpuOptions) : await createBackend(options.backend, cpuOptions);
     const layout = describeLayout(config, source);
-    const weights = loadModelWeights(config, source, backend, options.onProgress);
+    const weights = loadModelWeights(config, source, backend, options.onProgress, options.quant ? { quant: options.quant } : {});
     const decoder = new GemmaDecoder(config, weights, backend);
     const limits = {
       maxContext: options.maxContext ?? config.maxPositions,

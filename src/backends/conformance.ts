@@ -13,7 +13,7 @@ import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
 import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
-import type { Backend, HostWeight, Tensor, WeightDtype } from "./ops.js";
+import type { Backend, FloatWeightDtype, HostWeight, Tensor } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
 import { join } from "node:path";
 
@@ -21,8 +21,8 @@ export interface ConformanceOptions {
   /** Max |Δ| allowed against the reference (ops) and against transformers (fixtures). */
   readonly opTolerance: number;
   readonly fixtureTolerance: number;
-  /** Weight dtypes the backend supports (default all three). */
-  readonly weightDtypes?: readonly WeightDtype[];
+  /** Float weight dtypes the backend supports (default all three); quantized dtypes have their own tests. */
+  readonly weightDtypes?: readonly FloatWeightDtype[];
 }
 
 export function runBackendConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
@@ -36,7 +36,7 @@ function randomValues(rng: SeededRandom, n: number, scale = 1): Float32Array {
   return out;
 }
 
-function hostWeight(dtype: WeightDtype, shape: number[], values: Float32Array): HostWeight {
+function hostWeight(dtype: FloatWeightDtype, shape: number[], values: Float32Array): HostWeight {
   return { dtype, shape, data: fromFloat32(dtype, values) };
 }
 

@@ -1,20 +1,35 @@
 /**
- * Backends by name. The reference backend is plain TypeScript (the executable spec); fast backends register
- * here as they land. The WebGPU backend is imported lazily, so its `webgpu` package (Dawn, in Node) is only
- * loaded when it is asked for.
+ * Backends by name. "cpu" is the fast CPU backend (native kernels, else WebAssembly); "reference" is plain
+ * TypeScript (the executable spec). The default is "cpu" wherever its kernels load. The WebGPU backend is
+ * imported lazily, so its `webgpu` package (Dawn, in Node) is only loaded when it is asked for.
  */
 import { UnsupportedError } from "../errors.js";
+import { CpuBackend, type CpuBackendOptions } from "./cpu/cpu-backend.js";
+import { loadCpuKernels } from "./cpu/load-cpu-kernels.js";
 import type { Backend } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
 
-export type BackendName = "reference" | "webgpu";
+export type BackendName = "cpu" | "reference" | "webgpu";
 
-export const BACKEND_NAMES: readonly BackendName[] = ["reference", "webgpu"];
+export const BACKEND_NAMES: readonly BackendName[] = ["cpu", "reference", "webgpu"];
 
-export const DEFAULT_BACKEND: BackendName = "reference";
+export const DEFAULT_BACKEND: BackendName = "cpu";
 
-export async function createBackend(name: string): Promise<Backend> {
+export type BackendOptions = CpuBackendOptions;
+
+/** The default backend: "cpu" where its kernels load (native addon, else WebAssembly), else "reference". */
+export async function createDefaultBackend(options: BackendOptions = {}): Promise<Backend> {
+  const kernels = await loadCpuKernels();
+  return kernels ? new CpuBackend(kernels, options) : new ReferenceBackend();
+}
+
+export async function createBackend(name: string, options: BackendOptions = {}): Promise<Backend> {
   switch (name) {
+    case "cpu": {
+      const kernels = await loadCpuKernels();
+      if (!kernels) throw new UnsupportedError("the cpu backend's kernels are not available (no native build and no WebAssembly build); use --backend reference");
+      return new CpuBackend(kernels, options);
+    }
     case "reference":
       return new ReferenceBackend();
     case "webgpu": {

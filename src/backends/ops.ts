@@ -10,7 +10,13 @@
  */
 import type { Dtype } from "../formats/dtype.js";
 
-export type WeightDtype = Extract<Dtype, "f32" | "f16" | "bf16">;
+export type FloatWeightDtype = Extract<Dtype, "f32" | "f16" | "bf16">;
+
+/** Block-quantized weights, stored as ggml's blocks along each row (GGUF type names in lower case; the
+ *  block layouts and exact (de)quantization are in formats/quant). Quantized rows hold whole blocks. */
+export type QuantDtype = "q8_0" | "q4_0" | "q4_1" | "q5_0" | "q5_1" | "q4_k" | "q5_k" | "q6_k";
+
+export type WeightDtype = FloatWeightDtype | QuantDtype;
 
 /** An activation tensor owned by a backend (float32). */
 export interface Tensor {
@@ -23,11 +29,12 @@ export interface Weight {
   readonly dtype: WeightDtype;
 }
 
-/** Host-side weight data handed to `uploadWeight` (16-bit floats as their bit patterns). */
+/** Host-side weight data handed to `uploadWeight` (16-bit floats as their bit patterns; quantized dtypes as
+ *  the raw block bytes, rows of the last axis one after another). */
 export interface HostWeight {
   readonly dtype: WeightDtype;
   readonly shape: readonly number[];
-  readonly data: Float32Array | Uint16Array;
+  readonly data: Float32Array | Uint16Array | Uint8Array;
 }
 
 /** RMSNorm forms (spec §1.1): A `x·(1+w)` (Gemma 1–3), B `x·w` (Gemma 4), C no weight. */
@@ -41,6 +48,8 @@ export interface KvStore {
   readonly numKvHeads: number;
   readonly headDim: number;
   readonly capacity: number;
+  /** Bytes one stored key or value element takes (4 for float32, 2 for float16); 4 when absent. */
+  readonly bytesPerValue?: number;
 }
 
 export interface AttentionParams {

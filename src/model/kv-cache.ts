@@ -65,10 +65,10 @@ export class KvCache {
     this.position += count;
   }
 
-  /** KV bytes this cache holds (or will hold when full), at 4 bytes per value. */
+  /** KV bytes this cache holds (or will hold when full), at the stores' bytes per value. */
   get capacityBytes(): number {
     let total = 0;
-    for (const s of this.stores) if (s) total += 2 * s.capacity * s.numKvHeads * s.headDim * 4;
+    for (const s of this.stores) if (s) total += 2 * s.capacity * s.numKvHeads * s.headDim * (s.bytesPerValue ?? 4);
     return total;
   }
 

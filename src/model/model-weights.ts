@@ -3,11 +3,15 @@
  * Tensors are read one at a time and handed to the backend in their stored dtype, so peak memory stays
  * close to the checkpoint's size.
  */
-import type { Backend, Weight } from "../backends/ops.js";
+import type { Backend, HostWeight, QuantDtype, Weight } from "../backends/ops.js";
 import { BadFileError, UnsupportedError } from "../errors.js";
 import { isFloatDtype } from "../formats/dtype.js";
 import type { TensorSource } from "../formats/tensor-source.js";
+import type { TensorInfo } from "../formats/safetensors.js";
+import { isGgmlTypeName, type GgmlTypeName } from "../formats/quant/ggml-type.js";
+import { QUANT_DTYPES, quantDtypeOf } from "../backends/weight-dtype.js";
 import type { ModelConfig } from "./model-config.js";
+import { isQuantizedSlot, quantFormatFor, quantizeTensor } from "./quantize-on-load.js";
 import { LM_HEAD_NAMES, SKIPPED_PREFIXES, TEXT_PREFIXES, weightSpecs } from "./weight-table.js";
 
 export interface AttentionWeights {
@@ -103,11 +107,17 @@ export interface LoadProgress {
   readonly name: string;
 }
 
+export interface LoadWeightsOptions {
+  /** Quantize float matrices to this format while loading (quantize-on-load.ts). */
+  readonly quant?: QuantDtype;
+}
+
 export function loadModelWeights(
   config: ModelConfig,
   checkpoint: TensorSource,
   backend: Backend,
   onProgress?: (p: LoadProgress) => void,
+  options: LoadWeightsOptions = {},
 ): ModelWeights {
   const prefix = detectPrefix(checkpoint);
   const specs = weightSpecs(config);
@@ -116,23 +126,52 @@ export function loadModelWeights(
     const name = spec.slot === "lmHead" ? LM_HEAD_NAMES.find((n) => checkpoint.has(n)) ?? spec.name : prefix + spec.name;
     if (!checkpoint.has(name)) throw new BadFileError(checkpoint.dir, `missing tensor ${name} (the config expects it)`);
     const info = checkpoint.info(name);
-    if (!isFloatDtype(info.dtype)) throw new UnsupportedError(`${checkpoint.dir}: tensor ${name} has dtype ${info.dtype}; weights must be F32, F16 or BF16`);
+    const quantized = quantizedDtypeOf(checkpoint, info);
+    if (!isFloatDtype(info.dtype) && !quantized) {
+      throw new UnsupportedError(`${checkpoint.dir}: tensor ${name} has dtype ${info.dtype}; weights must be F32, F16, BF16 or a block format (${QUANT_DTYPES.join(", ")})`);
+    }
     if (info.shape.length !== spec.shape.length || info.shape.some((d, i) => d !== spec.shape[i])) {
       throw new BadFileError(checkpoint.pathOf(name), `tensor ${name} has shape [${info.shape.join(", ")}] but the config implies [${spec.shape.join(", ")}]`);
     }
-    return { spec, name };
+    return { spec, name, quantized };
   });
 
   const slots = new Map<string, Weight>();
   let loaded = 0;
-  for (const { spec, name } of resolved) {
+  for (const { spec, name, quantized } of resolved) {
+    if (quantized && hasBlocks(checkpoint)) {
+      // Block-quantized weights (GGUF) go to the backend as their blocks.
+      const blocks = checkpoint.readBlocks(name);
+      slots.set(spec.slot, backend.uploadWeight({ dtype: quantized, shape: blocks.shape, data: blocks.bytes }));
+      onProgress?.({ loaded: ++loaded, total: resolved.length, name });
+      continue;
+    }
     const stored = checkpoint.read(name);
     const dtype = stored.dtype;
     if (dtype !== "f32" && dtype !== "f16" && dtype !== "bf16") throw new Error("unreachable: dtype checked above");
-    slots.set(spec.slot, backend.uploadWeight({ dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array }));
+    let host: HostWeight = { dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array };
+    const quant = options.quant && isQuantizedSlot(spec.slot) ? quantFormatFor(options.quant, stored.shape[stored.shape.length - 1]!) : null;
+    if (quant) host = quantizeTensor(quant, stored);
+    slots.set(spec.slot, backend.uploadWeight(host));
     onProgress?.({ loaded: ++loaded, total: resolved.length, name });
   }
   return assemble(config, slots);
+}
+
+/** A tensor source that can hand out quantized tensors as their ggml blocks (GgufModel). */
+interface BlockSource {
+  readBlocks(name: string): { readonly type: GgmlTypeName; readonly shape: readonly number[]; readonly bytes: Uint8Array };
+}
+
+function hasBlocks(source: TensorSource): source is TensorSource & BlockSource {
+  return typeof (source as Partial<BlockSource>).readBlocks === "function";
+}
+
+/** The weight dtype of a tensor stored in a block format the backends take, or null. */
+function quantizedDtypeOf(source: TensorSource, info: TensorInfo): QuantDtype | null {
+  if (!hasBlocks(source) || isFloatDtype(info.dtype)) return null;
+  const type = (info as TensorInfo & { ggmlType?: unknown }).ggmlType;
+  return typeof type === "string" && isGgmlTypeName(type) ? quantDtypeOf(type) : null;
 }
 
 function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight>): ModelWeights {

@@ -1,6 +1,7 @@
 /** Storage of the reference backend: plain typed arrays on the host. */
 import type { KvStore, Tensor, Weight, WeightDtype } from "../ops.js";
 import { bf16ToF32, f16ToF32 } from "../../formats/dtype.js";
+import { decodeQuantized } from "./quantized-rows.js";
 
 export class RefTensor implements Tensor {
   constructor(readonly shape: readonly number[], readonly data: Float32Array) {
@@ -15,7 +16,7 @@ export class RefTensor implements Tensor {
 }
 
 export class RefWeight implements Weight {
-  constructor(readonly shape: readonly number[], readonly dtype: WeightDtype, readonly data: Float32Array | Uint16Array) {}
+  constructor(readonly shape: readonly number[], readonly dtype: WeightDtype, readonly data: Float32Array | Uint16Array | Uint8Array) {}
 
   /** Elements per row of the last axis pair's leading dimension: shape [.., rows, cols] → cols. */
   get cols(): number {
@@ -41,10 +42,8 @@ export class RefWeight implements Weight {
         for (let i = 0; i < n; i++) out[i] = f16ToF32(src[start + i]!);
         break;
       }
-      default: {
-        const never: never = this.dtype;
-        throw new Error(`unknown weight dtype ${String(never)}`);
-      }
+      default:
+        decodeQuantized(this.dtype, this.data as Uint8Array, start, out);
     }
     return out;
   }
@@ -55,13 +54,14 @@ export class RefWeight implements Weight {
       case "f32": return this.data[index]!;
       case "bf16": return bf16ToF32(this.data[index]!);
       case "f16": return f16ToF32(this.data[index]!);
-      default: { const never: never = this.dtype; throw new Error(String(never)); }
+      default: return decodeQuantized(this.dtype, this.data as Uint8Array, index, new Float32Array(1))[0]!;
     }
   }
 }
 
 /** Keys and values in slot-major layout [slot, kvHead, d], grown on demand up to `capacity` slots. */
 export class RefKvStore implements KvStore {
+  readonly bytesPerValue = 4;
   keys = new Float32Array(0);
   values = new Float32Array(0);
   /** Absolute position held by each slot; -1 = empty. */

@@ -4,10 +4,10 @@
  * positions, grown on demand up to their capacity).
  */
 /// <reference types="@webgpu/types" />
-import type { KvStore, Tensor, Weight, WeightDtype } from "../ops.js";
+import type { FloatWeightDtype, KvStore, Tensor, Weight, WeightDtype } from "../ops.js";
 
 /** Weight dtypes this backend stores: the interface's float dtypes plus ggml's Q8_0 and Q4_0 blocks. */
-export type GpuWeightDtype = WeightDtype | "q8_0" | "q4_0";
+export type GpuWeightDtype = FloatWeightDtype | "q8_0" | "q4_0";
 
 export class GpuTensor implements Tensor {
   released = false;

@@ -10,7 +10,7 @@ import { DeviceError } from "../../errors.js";
 import { SeededRandom } from "../../engine/rng.js";
 import { fromFloat32 } from "../../formats/dtype.js";
 import { maxAbsDiff } from "../../testing/fixtures.js";
-import type { Backend, Tensor, WeightDtype } from "../ops.js";
+import type { Backend, FloatWeightDtype, Tensor } from "../ops.js";
 import { ReferenceBackend } from "../reference/reference-backend.js";
 import { dequantizeRow, quantizeRow } from "../../formats/quant/quantize-row.js";
 import type { BlockFormat } from "./ggml-blocks.js";
@@ -43,7 +43,7 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
       for (const backend of [makeBackend(), gpuKernels]) {
         const label = backend === gpuKernels ? "split, GPU kernels" : "shared backend";
         // The tiled kernel takes ~10 s to compile on llvmpipe: bf16 only (its weight loads use wAt, tested per dtype elsewhere).
-        for (const dtype of ["f32", "bf16", "f16"] as WeightDtype[]) {
+        for (const dtype of ["f32", "bf16", "f16"] as FloatWeightDtype[]) {
           const shapes = dtype === "bf16" ? [[1, 520, 37], [1, 1024, 24], [5, 530, 70], [70, 512, 9]] : [[1, 520, 37], [1, 1024, 24]];
           for (const [T, inDim, outDim] of shapes as [number, number, number][]) {
             const w = { dtype, shape: [outDim, inDim], data: fromFloat32(dtype, random(rng, outDim * inDim)) };

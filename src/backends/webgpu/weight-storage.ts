@@ -21,6 +21,10 @@ export interface HostQuantizedWeight {
 /** Elements per `wDotGroup` call (16 bytes of weights, or one 32-value block). */
 export const GROUP_WIDTH: Readonly<Record<GpuWeightDtype, number>> = { f32: 4, bf16: 8, f16: 8, q8_0: 32, q4_0: 32 };
 
+function isGpuWeightDtype(dtype: string): dtype is GpuWeightDtype {
+  return dtype in GROUP_WIDTH;
+}
+
 function bytesPerRow(dtype: GpuWeightDtype, cols: number): number {
   switch (dtype) {
     case "f32": return cols * 4;
@@ -49,7 +53,9 @@ export function rowsPerChunk(dtype: GpuWeightDtype, shape: readonly number[], ma
 }
 
 export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantizedWeight, maxBindingBytes = ctx.weightChunkBytes): GpuWeight {
-  const { dtype, shape } = weight;
+  const { shape } = weight;
+  const dtype = weight.dtype;
+  if (!isGpuWeightDtype(dtype)) throw new UnsupportedError(`the webgpu backend has no kernels for ${dtype} weights`);
   const cols = shape[shape.length - 1] ?? 1;
   const rows = shape.reduce((a, b) => a * b, 1) / cols;
   const quantized = dtype === "q8_0" || dtype === "q4_0";

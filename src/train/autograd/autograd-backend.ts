@@ -10,6 +10,8 @@
  * layer's activations instead of all of them; the gradients are identical.
  */
 import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../../backends/ops.js";
+import { decodeQuantized } from "../../backends/reference/quantized-rows.js";
+import { isQuantDtype } from "../../backends/weight-dtype.js";
 import { toFloat32 } from "../../formats/dtype.js";
 import { asGradStore, attentionOp, GradKvStore, writeKvOp } from "./attention-ops.js";
 import {
@@ -79,7 +81,9 @@ export class AutogradBackend implements Backend {
 
   uploadWeight(weight: HostWeight): Weight {
     // Training keeps a float32 master copy of every weight (explicit conversion; storedDtype remembers).
-    const data = weight.dtype === "f32" ? (weight.data as Float32Array) : toFloat32(weight.dtype, weight.data);
+    const data = weight.dtype === "f32" ? (weight.data as Float32Array)
+      : isQuantDtype(weight.dtype) ? decodeQuantized(weight.dtype, weight.data as Uint8Array, 0, new Float32Array(weight.shape.reduce((a, b) => a * b, 1)))
+      : toFloat32(weight.dtype, weight.data);
     return new Parameter(weight.shape, data, weight.dtype, true);
   }
 

@@ -1,0 +1,97 @@
+/**
+ * The kernels as a native Node addon (build/native/gemma4-cpu.node, made by scripts/build-native.mjs at
+ * install). Memory is ordinary ArrayBuffers: V8 never moves their contents, so an address taken once stays
+ * valid while the buffer lives; weights are used in place, without a copy.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KernelModule, MemoryBlock } from "./kernel-module.js";
+
+interface NativeAddon {
+  setArgs(args: Float64Array): void;
+  call(op: number): void;
+  address(view: ArrayBufferView | ArrayBuffer): number;
+  variant(i: number): [string, boolean] | undefined;
+}
+
+/** A block backed by a JS array buffer (kept referenced by the block itself). */
+class NativeBlock implements MemoryBlock {
+  constructor(readonly address: number, readonly byteLength: number, readonly buffer: ArrayBuffer, readonly byteOffset: number) {}
+}
+
+/** dist/backends/cpu/ → package root. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, "build", "native", "gemma4-cpu.node");
+
+let loaded: NativeKernels | null | undefined;
+
+/** The native kernels, or null when the addon was not built (no compiler at install) or does not load. */
+export function loadNativeKernels(): NativeKernels | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (!existsSync(NATIVE_ADDON_PATH)) return null;
+  try {
+    const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+    loaded = new NativeKernels(addon);
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
+
+export class NativeKernels implements KernelModule {
+  readonly kind = "native";
+  readonly args = new Float64Array(32);
+  readonly variants: { name: string; runsHere: boolean }[] = [];
+  private staged: (Int32Array | Float32Array)[] = [];
+
+  constructor(private readonly addon: NativeAddon) {
+    addon.setArgs(this.args);
+    for (let i = 0; ; i++) {
+      const v = addon.variant(i);
+      if (!v) break;
+      this.variants.push({ name: v[0], runsHere: v[1] });
+    }
+  }
+
+  call(op: number): void {
+    this.addon.call(op);
+  }
+
+  alloc(bytes: number): MemoryBlock {
+    // 64 spare bytes so that the block can start on a cache line.
+    const buffer = new ArrayBuffer(bytes + 64);
+    const base = this.addon.address(buffer);
+    const skip = (64 - (base % 64)) % 64;
+    return new NativeBlock(base + skip, bytes, buffer, skip);
+  }
+
+  free(_block: MemoryBlock): void {
+    // Garbage collection returns array buffers; the backend's pool reuses blocks before that.
+  }
+
+  adopt(data: Uint8Array): MemoryBlock {
+    return new NativeBlock(this.addon.address(data), data.byteLength, data.buffer as ArrayBuffer, data.byteOffset);
+  }
+
+  f32(block: MemoryBlock, length = block.byteLength >>> 2): Float32Array {
+    const b = block as NativeBlock;
+    return new Float32Array(b.buffer, b.byteOffset, length);
+  }
+
+  u8(block: MemoryBlock, length = block.byteLength): Uint8Array {
+    const b = block as NativeBlock;
+    return new Uint8Array(b.buffer, b.byteOffset, length);
+  }
+
+  stage(values: Int32Array | Float32Array): number {
+    this.staged.push(values);
+    return this.addon.address(values);
+  }
+
+  unstage(): void {
+    this.staged.length = 0;
+  }
+}
