@@ -38,8 +38,8 @@ function openFolder(dir: string): OpenedCheckpoint {
 
 function openGgufFile(path: string): OpenedCheckpoint {
   if (!path.endsWith(".gguf")) throw new BadPathError(path, "is a file, but not a .gguf file (a model is a folder with config.json, or a GGUF file)");
-  // Block-quantized tensors are expanded to float32 for backends that compute on float weights.
-  const gguf = GgufModel.open(path, { quantized: "dequantize" });
+  // Block-quantized tensors stay in their blocks: backends compute on them (or expand what they cannot).
+  const gguf = GgufModel.open(path);
   return {
     config: gguf.config,
     generationDefaults: { greedy: true },

@@ -63,3 +63,8 @@ export function modelArgument(positionals: readonly string[], flag: string | und
   if (model === undefined && required) throw new UsageError("missing MODEL (a model folder, org/name[@revision] or hf:org/name; also accepted as --model)", "model");
   return model;
 }
+
+/** The model argument, or the bundled default model when none is given. */
+export function modelOrDefault(positionals: readonly string[], flag: string | undefined, defaultModel: () => string): string {
+  return modelArgument(positionals, flag, false) ?? defaultModel();
+}

@@ -1,7 +1,7 @@
 /** The bundled default model, used when a command is given no MODEL. */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../testing/fixtures.js";
+import { PACKAGE_ROOT } from "../package-root.js";
 import { BadPathError } from "../errors.js";
 
 export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, "models", "default");

@@ -1,30 +1,54 @@
-/** Flags shared by commands that load a model: the model reference, the backend, context limits, a LoRA adapter. */
+/** Flags shared by commands that load a model: the model reference, backend, threads, context, weights. */
 import { loadModel } from "../api/load-model.js";
-import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
 import type { Model } from "../api/model.js";
-import { numberFlag } from "./command.js";
+import { QUANT_DTYPES } from "../backends/weight-dtype.js";
+import type { QuantDtype } from "../backends/ops.js";
+import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
+import { UsageError, numberFlag } from "./command.js";
 
 export const MODEL_FLAGS = {
   model: { type: "string" },
   backend: { type: "string" },
   ctx: { type: "string" },
+  threads: { type: "string" },
+  "kv-dtype": { type: "string" },
+  quant: { type: "string" },
   lora: { type: "string" },
 } as const;
+
+export const MODEL_FLAGS_HELP = `  --backend NAME        cpu (default where its kernels build), reference, webgpu
+  --threads N           CPU threads (default: all cores)
+  --ctx N               most tokens per sequence (default: the model's maximum)
+  --kv-dtype f32|f16    KV-cache precision on the cpu backend (default f32)
+  --quant TYPE          quantize float weights on load: ${QUANT_DTYPES.join(", ")}
+  --lora DIR            apply a PEFT LoRA adapter`;
 
 export interface ModelFlagValues {
   readonly backend?: string | undefined;
   readonly ctx?: string | undefined;
-  /** A PEFT LoRA adapter folder to apply (merged at load). */
+  readonly threads?: string | undefined;
+  readonly "kv-dtype"?: string | undefined;
+  readonly quant?: string | undefined;
   readonly lora?: string | undefined;
 }
 
-/** Loads the model a command was pointed at: a folder, `org/name[@rev]` or `hf:org/name` (pulled if not cached). */
+/** Loads the model a command was pointed at: a folder, a .gguf file, `org/name[@rev]` or `hf:org/name` (pulled if not cached). */
 export async function loadCliModel(reference: string, values: ModelFlagValues): Promise<Model> {
   const maxContext = numberFlag("ctx", values.ctx, { min: 1, integer: true });
+  const threads = numberFlag("threads", values.threads, { min: 1, max: 1024, integer: true });
+  const kvDtype = values["kv-dtype"];
+  if (kvDtype !== undefined && kvDtype !== "f32" && kvDtype !== "f16") throw new UsageError(`--kv-dtype must be f32 or f16, not ${JSON.stringify(kvDtype)}`, "kv-dtype");
+  const quant = values.quant?.toLowerCase();
+  if (quant !== undefined && !(QUANT_DTYPES as readonly string[]).includes(quant)) {
+    throw new UsageError(`--quant must be one of ${QUANT_DTYPES.join(", ")}, not ${JSON.stringify(values.quant)}`, "quant");
+  }
   const dir = await resolveModelReference(reference, { download: true });
   return loadModel(dir, {
     ...(values.backend !== undefined ? { backend: values.backend } : {}),
     ...(maxContext !== undefined ? { maxContext } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(kvDtype !== undefined ? { kvDtype } : {}),
+    ...(quant !== undefined ? { quant: quant as QuantDtype } : {}),
     ...(values.lora !== undefined ? { lora: values.lora } : {}),
   });
 }

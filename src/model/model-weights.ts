@@ -6,6 +6,7 @@
 import type { Backend, HostWeight, QuantDtype, Weight } from "../backends/ops.js";
 import { BadFileError, UnsupportedError } from "../errors.js";
 import { isFloatDtype } from "../formats/dtype.js";
+import { dequantizeRow } from "../formats/quant/quantize-row.js";
 import type { TensorSource } from "../formats/tensor-source.js";
 import type { TensorInfo } from "../formats/safetensors.js";
 import { isGgmlTypeName, type GgmlTypeName } from "../formats/quant/ggml-type.js";
@@ -142,7 +143,7 @@ export function loadModelWeights(
     if (quantized && hasBlocks(checkpoint)) {
       // Block-quantized weights (GGUF) go to the backend as their blocks.
       const blocks = checkpoint.readBlocks(name);
-      slots.set(spec.slot, backend.uploadWeight({ dtype: quantized, shape: blocks.shape, data: blocks.bytes }));
+      slots.set(spec.slot, uploadBlocks(backend, quantized, blocks));
       onProgress?.({ loaded: ++loaded, total: resolved.length, name });
       continue;
     }
@@ -156,6 +157,19 @@ export function loadModelWeights(
     onProgress?.({ loaded: ++loaded, total: resolved.length, name });
   }
   return assemble(config, slots);
+}
+
+/**
+ * Hands block-quantized weights to the backend as they are; a backend without kernels for that block format
+ * (UnsupportedError) gets the weights expanded to float32 instead, so every GGUF mix loads everywhere.
+ */
+function uploadBlocks(backend: Backend, dtype: QuantDtype, blocks: ReturnType<BlockSource["readBlocks"]>): Weight {
+  try {
+    return backend.uploadWeight({ dtype, shape: blocks.shape, data: blocks.bytes });
+  } catch (e) {
+    if (!(e instanceof UnsupportedError)) throw e;
+    return backend.uploadWeight({ dtype: "f32", shape: blocks.shape, data: dequantizeRow(blocks.type, blocks.bytes) });
+  }
 }
 
 /** A tensor source that can hand out quantized tensors as their ggml blocks (GgufModel). */

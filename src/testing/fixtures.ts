@@ -1,11 +1,11 @@
 /** Locations and readers of the test fixtures in test/fixtures (copied from shared/fixtures). */
 import { readdirSync, existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SafetensorsFile } from "../formats/safetensors.js";
 
-/** The package root (dist/testing/ → ../../). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { PACKAGE_ROOT } from "../package-root.js";
+
+export { PACKAGE_ROOT };
 export const FIXTURES = join(PACKAGE_ROOT, "test", "fixtures");
 export const HF_FIXTURES = join(FIXTURES, "hf");
 

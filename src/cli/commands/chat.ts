@@ -11,7 +11,7 @@ import type { CliCommand } from "../command.js";
 import { UsageError, numberFlag, parseCommandLine } from "../command.js";
 import { ChatEventPrinter, formatStats } from "../chat-output.js";
 import { defaultModelDir } from "../default-model.js";
-import { MODEL_FLAGS, loadCliModel } from "../model-options.js";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadCliModel } from "../model-options.js";
 import { SAMPLING_FLAGS, samplingFromFlags } from "../sampling-flags.js";
 import type { SamplingOptions } from "../../engine/sampler.js";
 import { readToolsFile } from "../tool-file.js";
@@ -29,7 +29,9 @@ const HELP = `commands:
 export const chatCommand: CliCommand = {
   name: "chat",
   summary: "talk with a model in the terminal (streaming, /system, /reset, /tools, /save, Ctrl-C stops an answer)",
-  usage: `usage: gemma4 chat [MODEL] [--system TEXT] [--think] [--tools FILE] [--max-new-tokens N] [sampling flags] [--backend NAME] [--ctx N]
+  usage: `usage: gemma4 chat [MODEL] [--system TEXT] [--think] [--tools FILE] [--max-new-tokens N] [sampling flags] [model flags]
+
+${MODEL_FLAGS_HELP}
 
 ${HELP}`,
   async run(argv) {

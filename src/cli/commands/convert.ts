@@ -10,7 +10,8 @@ import { convertToGguf } from "../../formats/gguf/convert-to-gguf.js";
 import { isQuantMix, QUANT_MIXES, type QuantMix } from "../../formats/gguf/gguf-quant-plan.js";
 import { readHfConfig } from "../../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
-import { modelArgument, parseCommandLine, UsageError, type CliCommand } from "../command.js";
+import { modelOrDefault, parseCommandLine, UsageError, type CliCommand } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
 
 export function quantMixFlag(value: string | undefined, fallback: QuantMix): QuantMix {
   if (value === undefined) return fallback;
@@ -52,7 +53,7 @@ export const convertCommand: CliCommand = {
     const { values, positionals } = parseCommandLine(argv, {
       model: { type: "string" }, to: { type: "string" }, quant: { type: "string" }, out: { type: "string" },
     });
-    const dir = modelArgument(positionals, values.model)!;
+    const dir = modelOrDefault(positionals, values.model, defaultModelDir);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
     if (values.to === undefined) throw new UsageError("missing --to (the only format is gguf)", "to");
     if (values.to.toLowerCase() !== "gguf") throw new UsageError(`--to must be gguf, not ${JSON.stringify(values.to)}`, "to");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describeModel } from "../../api/describe-model.js";
 import { loadModel } from "../../api/load-model.js";
 import { tinyGemma4Config, writeRandomCheckpoint } from "../../model/random-checkpoint.js";
-import { PACKAGE_ROOT } from "../../testing/fixtures.js";
+import { PACKAGE_ROOT } from "../../package-root.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine } from "../command.js";
 import { formatDescription } from "./info.js";

@@ -14,7 +14,8 @@ import { prepareTrainingData } from "../../train/data/prepare-training-data.js";
 import { loadTextTokenizer } from "../../train/load-text-tokenizer.js";
 import { DEFAULT_LORA_TARGETS } from "../../train/lora/lora-spec.js";
 import { type RunSpec, runTraining } from "../../train/loop/training-run.js";
-import { type CliCommand, modelArgument, numberFlag, parseCommandLine, UsageError } from "../command.js";
+import { type CliCommand, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
 
 export const finetuneCommand: CliCommand = {
   name: "finetune",
@@ -57,7 +58,7 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
     "micro-batch": { type: "string" }, "sequence-length": { type: "string" }, "eval-every": { type: "string" }, "save-every": { type: "string" },
     resume: { type: "string" }, workers: { type: "string" }, seed: { type: "string" }, out: { type: "string" },
   });
-  const dir = modelArgument(positionals, values.model)!;
+  const dir = modelOrDefault(positionals, values.model, defaultModelDir);
   if (!values.data) throw new UsageError("--data FILE is required", "data");
   const rank = numberFlag("lora-r", values["lora-r"], { min: 1, integer: true }) ?? 8;
   const full = values.full === true;

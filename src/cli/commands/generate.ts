@@ -1,7 +1,8 @@
 /** `gemma4 generate MODEL --prompt-ids …`: token ids in, token ids out (works without a tokenizer). */
 import type { CliCommand } from "../command.js";
-import { UsageError, idListFlag, modelArgument, numberFlag, parseCommandLine } from "../command.js";
-import { MODEL_FLAGS, loadCliModel } from "../model-options.js";
+import { defaultModelDir } from "../default-model.js";
+import { UsageError, idListFlag, modelOrDefault, numberFlag, parseCommandLine } from "../command.js";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadCliModel } from "../model-options.js";
 import { SAMPLING_FLAGS, samplingFromFlags } from "../sampling-flags.js";
 
 export const generateCommand: CliCommand = {
@@ -9,11 +10,12 @@ export const generateCommand: CliCommand = {
   summary: "generate token ids from prompt token ids (greedy or sampled)",
   usage: `usage: gemma4 generate MODEL --prompt-ids 2,17,… [--max-new-tokens N]
                       [--greedy | --temperature T --top-k K --top-p P --min-p M --seed S]
-                      [--stop-ids 1,106] [--format ids|jsonl] [--backend NAME] [--ctx N]
+                      [--stop-ids 1,106] [--format ids|jsonl] [model flags]
 
   Greedy unless --temperature > 0. Stops at the model's eos ids (generation_config.json) or --stop-ids.
   --format ids    the new ids, comma-separated, on one line (default)
-  --format jsonl  one {"id","logprob"} object per token, then {"finish_reason","tokens"}`,
+  --format jsonl  one {"id","logprob"} object per token, then {"finish_reason","tokens"}
+${MODEL_FLAGS_HELP}`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, {
       ...MODEL_FLAGS,
@@ -23,7 +25,7 @@ export const generateCommand: CliCommand = {
       "stop-ids": { type: "string" },
       format: { type: "string" },
     });
-    const reference = modelArgument(positionals, values.model)!;
+    const reference = modelOrDefault(positionals, values.model, defaultModelDir);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
     if (values["prompt-ids"] === undefined) throw new UsageError("--prompt-ids is required (e.g. --prompt-ids 2,17,9)", "prompt-ids");
     const prompt = idListFlag("prompt-ids", values["prompt-ids"]);

@@ -1,22 +1,44 @@
 /** `gemma4 info MODEL`: what a checkpoint is, from its config and tensor headers (no weights loaded). */
-import { describeModel, type ModelDescription } from "../../api/describe-model.js";
+import { describeModel, kvBytesForTokens, type ModelDescription } from "../../api/describe-model.js";
 import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
 import type { CliCommand } from "../command.js";
-import { modelArgument, parseCommandLine } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
+import { UsageError, modelOrDefault, numberFlag, parseCommandLine } from "../command.js";
+import { createBackend } from "../../backends/create-backend.js";
+import { describeBackend, kvBytesPerValue } from "../../backends/describe-backend.js";
 import { formatBytes, formatCount, formatShortCount } from "../format.js";
 
 export const infoCommand: CliCommand = {
   name: "info",
   summary: "describe a model: architecture, layers, parameters, dtype, size, KV-cache cost",
-  usage: `usage: gemma4 info MODEL [--json]
+  usage: `usage: gemma4 info [MODEL] [--json] [--backend NAME [--threads N] [--kv-dtype f32|f16]]
 
   MODEL     a model folder (config.json + *.safetensors), or org/name[@rev] / hf:org/name from the
             Hugging Face cache (see gemma4 pull); --model also accepted
-  --json    print the description as JSON`,
+  --json    print the description as JSON
+  --backend also describe this backend as it runs here (CPU kernels and threads, or the GPU adapter)
+            and the KV-cache size at its precision`,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, { model: { type: "string" }, json: { type: "boolean" } });
-    const description = describeModel(await resolveModelReference(modelArgument(positionals, values.model)!));
-    console.log(values.json ? JSON.stringify(description, null, 2) : formatDescription(description));
+    const { values, positionals } = parseCommandLine(argv, {
+      model: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" }, threads: { type: "string" }, "kv-dtype": { type: "string" },
+    });
+    const description = describeModel(await resolveModelReference(modelOrDefault(positionals, values.model, defaultModelDir)));
+    let backendLine: string | null = null;
+    let kvBytes: number | null = null;
+    if (values.backend !== undefined) {
+      const threads = numberFlag("threads", values.threads, { min: 1, integer: true });
+      const kvDtype = values["kv-dtype"];
+      if (kvDtype !== undefined && kvDtype !== "f32" && kvDtype !== "f16") throw new UsageError(`--kv-dtype must be f32 or f16, not ${JSON.stringify(kvDtype)}`, "kv-dtype");
+      const backend = await createBackend(values.backend, { ...(threads ? { threads } : {}), ...(kvDtype ? { kvDtype } : {}) });
+      backendLine = await describeBackend(backend);
+      kvBytes = kvBytesForTokens(description.config, 1000, kvBytesPerValue(backend));
+    }
+    if (values.json) {
+      console.log(JSON.stringify({ ...description, ...(backendLine ? { backend: backendLine, kvBytesPer1000TokensOnBackend: kvBytes } : {}) }, null, 2));
+    } else {
+      console.log(formatDescription(description));
+      if (backendLine) console.log(`backend       ${backendLine}\nKV on backend ${formatBytes(kvBytes!)} per 1,000 tokens`);
+    }
   },
 };
 

@@ -12,7 +12,8 @@ import { LoraMergedSource } from "../../train/lora/lora-merged-source.js";
 import { readPeftAdapter } from "../../train/lora/peft-adapter.js";
 import { COMPANION_FILES, writeAtomically } from "../../train/save-model-folder.js";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
-import { type CliCommand, modelArgument, parseCommandLine, UsageError } from "../command.js";
+import { type CliCommand, modelOrDefault, parseCommandLine, UsageError } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
 
 export const mergeCommand: CliCommand = {
   name: "merge",
@@ -20,7 +21,7 @@ export const mergeCommand: CliCommand = {
   usage: "usage: gemma4 merge MODEL --lora DIR --out OUT",
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { model: { type: "string" }, lora: { type: "string" }, out: { type: "string" } });
-    const dir = modelArgument(positionals, values.model)!;
+    const dir = modelOrDefault(positionals, values.model, defaultModelDir);
     if (!values.lora) throw new UsageError("--lora DIR is required", "lora");
     if (!values.out) throw new UsageError("--out OUT is required", "out");
     if (resolve(values.out) === resolve(dir)) throw new BadRequestError("--out must differ from MODEL (the base stays untouched)", "out");

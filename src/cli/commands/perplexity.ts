@@ -11,7 +11,8 @@ import { prepareTrainingData } from "../../train/data/prepare-training-data.js";
 import { loadTextTokenizer } from "../../train/load-text-tokenizer.js";
 import { loadTrainableModel } from "../../train/load-trainable-model.js";
 import { nextTokenExample } from "../../train/trainable-model.js";
-import { type CliCommand, idListFlag, modelArgument, numberFlag, parseCommandLine, UsageError } from "../command.js";
+import { type CliCommand, idListFlag, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
 
 export const perplexityCommand: CliCommand = {
   name: "perplexity",
@@ -31,7 +32,7 @@ export const perplexityCommand: CliCommand = {
       model: { type: "string" }, data: { type: "string" }, "prompt-ids": { type: "string" }, lora: { type: "string" },
       "sequence-length": { type: "string" }, "max-sequences": { type: "string" }, json: { type: "boolean" },
     });
-    const dir = modelArgument(positionals, values.model)!;
+    const dir = modelOrDefault(positionals, values.model, defaultModelDir);
     if ((values.data === undefined) === (values["prompt-ids"] === undefined)) throw new UsageError("give exactly one of --data FILE and --prompt-ids IDS", "data");
     const sequenceLength = numberFlag("sequence-length", values["sequence-length"], { min: 2, integer: true }) ?? 256;
     const maxSequences = numberFlag("max-sequences", values["max-sequences"], { min: 1, integer: true }) ?? Infinity;

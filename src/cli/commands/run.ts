@@ -6,7 +6,7 @@ import { UsageError, numberFlag, parseCommandLine } from "../command.js";
 import { ChatEventPrinter, formatStats } from "../chat-output.js";
 import { defaultModelDir } from "../default-model.js";
 import { readJsonFile } from "../json-input.js";
-import { MODEL_FLAGS, loadCliModel } from "../model-options.js";
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadCliModel } from "../model-options.js";
 import { SAMPLING_FLAGS, samplingFromFlags } from "../sampling-flags.js";
 import { readToolsFile } from "../tool-file.js";
 
@@ -26,7 +26,7 @@ export const runCommand: CliCommand = {
   --greedy | --temperature T --top-k K --top-p P --min-p M --seed S
                         default: the model's generation_config.json (greedy if it has none)
   --stats               print token counts and speed to stderr (always on a terminal)
-  --backend NAME, --ctx N`,
+${MODEL_FLAGS_HELP}`,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, {
       ...MODEL_FLAGS,

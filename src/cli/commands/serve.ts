@@ -6,7 +6,8 @@ import { readApiKeyFile } from "../../server/api-key-check.js";
 import { createServer } from "../../server/create-server.js";
 import { SERVER_DEFAULTS } from "../../server/server-options.js";
 import type { CliCommand } from "../command.js";
-import { UsageError, modelArgument, numberFlag, parseCommandLine } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
+import { UsageError, modelOrDefault, numberFlag, parseCommandLine } from "../command.js";
 import { MODEL_FLAGS, loadCliModel } from "../model-options.js";
 
 function readPem(flag: string, path: string): Buffer {
@@ -58,7 +59,7 @@ export const serveCommand: CliCommand = {
       cors: { type: "string", multiple: true },
       "model-id": { type: "string" },
     });
-    const reference = modelArgument(positionals, values.model)!;
+    const reference = modelOrDefault(positionals, values.model, defaultModelDir);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
     const port = numberFlag("port", values.port, { min: 0, max: 65535, integer: true });
     const maxBatch = numberFlag("max-batch", values["max-batch"], { min: 1, max: 1024, integer: true });
