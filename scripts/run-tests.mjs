@@ -21,5 +21,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
-const result = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, ...files], { stdio: "inherit" });
+// No single test may hang the run: each gets at most 10 minutes.
+const result = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);

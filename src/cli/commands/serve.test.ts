@@ -11,7 +11,7 @@ describe("gemma4 serve: flags", () => {
       [["m", "--port", "70000"], /--port must be an integer/],
       [["m", "--max-batch", "0"], /--max-batch must be an integer ≥ 1/],
       [["m", "--bogus"], /bogus/],
-      [[], /missing MODEL/],
+      [["m", "extra"], /unexpected argument "extra"/],
     ];
     for (const [argv, message] of cases) {
       await assert.rejects(serveCommand.run(argv), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
