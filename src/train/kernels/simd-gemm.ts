@@ -5,19 +5,10 @@
  * back to the TypeScript kernel.
  */
 import { GEMM_SIMD_WASM_BASE64 } from "./gemm-simd-wasm.js";
+import { wasmApi, type WasmMemory } from "../../wasm-api.js";
 
 const PAGE_BYTES = 65536;
 
-/** The slice of the WebAssembly JS API used here (tsconfig's ES2023 lib does not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-}
 type GemmKernel = (a: number, b: number, c: number, m: number, n: number, k: number, acc: number) => void;
 
 export class SimdGemm {
@@ -28,7 +19,7 @@ export class SimdGemm {
   }
 
   static create(): SimdGemm | null {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    const wasm = wasmApi();
     if (!wasm) return null;
     try {
       const memory = new wasm.Memory({ initial: 64 });
