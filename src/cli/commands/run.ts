@@ -1,10 +1,11 @@
 /** `gemma4 run [MODEL] PROMPT`: one answer, streamed to stdout. */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { ChatRequest, ResponseFormat } from "../../engine/chat-generation.js";
 import type { CliCommand } from "../command.js";
 import { UsageError, numberFlag, parseCommandLine } from "../command.js";
 import { ChatEventPrinter, formatStats } from "../chat-output.js";
-import { defaultModelDir } from "../default-model.js";
+import { DEFAULT_MODEL_DIR, defaultModelDir } from "../default-model.js";
 import { readJsonFile } from "../json-input.js";
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadCliModel } from "../model-options.js";
 import { SAMPLING_FLAGS, samplingFromFlags } from "../sampling-flags.js";
@@ -12,12 +13,13 @@ import { readToolsFile } from "../tool-file.js";
 
 export const runCommand: CliCommand = {
   name: "run",
-  summary: "answer one prompt, streamed (chat-formatted for instruction models; --raw for plain completion)",
+  summary: "answer one prompt, streamed (chat-formatted; --raw, or the bundled default model, for plain completion)",
   usage: `usage: gemma4 run [MODEL] PROMPT [options]
 
   MODEL                 a model folder, org/name[@rev] or hf:org/name (default: the bundled model)
   PROMPT                the prompt text; "-" reads it from stdin
-  --raw                 plain completion of PROMPT, no chat format
+  --raw                 plain completion of PROMPT, no chat format (what the bundled default model
+                        does unless a chat option below is given: it is not instruction-tuned)
   --system TEXT         a system message
   --think               let the model think first (its thinking goes to stderr)
   --tools FILE          OpenAI-style tool definitions; calls are printed as JSON lines
@@ -48,9 +50,13 @@ ${MODEL_FLAGS_HELP}`,
     const maxNewTokens = numberFlag("max-new-tokens", values["max-new-tokens"], { min: 1, integer: true });
     const tools = values.tools !== undefined ? readToolsFile(values.tools) : undefined;
     const responseFormat: ResponseFormat | undefined = values["json-schema"] !== undefined ? { type: "json_schema", schema: readJsonFile(values["json-schema"]) } : undefined;
-    if (values.raw && (tools || responseFormat || values.system !== undefined || values.think)) {
+    const chatOptions = tools !== undefined || responseFormat !== undefined || values.system !== undefined || values.think === true;
+    if (values.raw && chatOptions) {
       throw new UsageError("--raw is a plain completion: it cannot be combined with --system, --think, --tools or --json-schema");
     }
+    // The bundled default model is a plain language model (see its model card): a chat-formatted prompt
+    // only pushes it off the text it was trained on, so it continues the prompt instead.
+    const raw = values.raw === true || (!chatOptions && resolve(reference) === DEFAULT_MODEL_DIR);
     const model = await loadCliModel(reference, values);
     const sampling = samplingFromFlags(values, model.generationDefaults);
     const abort = new AbortController();
@@ -59,7 +65,7 @@ ${MODEL_FLAGS_HELP}`,
     const printer = new ChatEventPrinter(process.stdout, process.stderr);
     try {
       let usage = { promptTokens: 0, completionTokens: 0 };
-      if (values.raw) {
+      if (raw) {
         for await (const event of model.complete({ prompt, ...sampling, ...(maxNewTokens ? { maxNewTokens } : {}), signal: abort.signal })) {
           if (event.type === "text") printer.handle({ type: "content", text: event.text });
           else if (event.type === "token") printer.handle(event);
