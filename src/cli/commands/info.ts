@@ -25,6 +25,9 @@ export const infoCommand: CliCommand = {
     const description = describeModel(await resolveModelReference(modelOrDefault(positionals, values.model, defaultModelDir)));
     let backendLine: string | null = null;
     let kvBytes: number | null = null;
+    if (values.backend === undefined && (values.threads !== undefined || values["kv-dtype"] !== undefined)) {
+      throw new UsageError("--threads and --kv-dtype describe a backend: give --backend NAME with them");
+    }
     if (values.backend !== undefined) {
       const threads = numberFlag("threads", values.threads, { min: 1, integer: true });
       const kvDtype = values["kv-dtype"];
@@ -73,7 +76,7 @@ export function formatDescription(d: ModelDescription): string {
     ["parameters", `${formatCount(d.storedParameters)} stored in ${d.tensorCount} tensors (${formatShortCount(d.storedParameters)}); text decoder ${formatCount(d.textParameters)}`],
     ["dtype", dtypes],
     ["on disk", `${formatBytes(d.fileBytes)} (${formatCount(d.fileBytes)} bytes)`],
-    ["KV cache", `${formatBytes(d.kvBytesPer1000Tokens)} per 1,000 tokens at f32 (sliding layers keep at most their window)`],
+    ["KV cache", `${formatBytes(d.kvBytesPer1000Tokens)} per 1,000 tokens at f32, ${formatBytes(d.kvBytesPer1000Tokens / 2)} at f16 (--kv-dtype f16; sliding layers keep at most their window)`],
   ];
   if (d.skippedMultimodalTensors > 0) lines.push(["skipped", `${d.skippedMultimodalTensors} vision/audio tensors (text decoder only)`]);
   if (d.unusedTensors.length > 0) lines.push(["unused", `${d.unusedTensors.length} tensors not read by the decoder (e.g. ${d.unusedTensors[0]})`]);
