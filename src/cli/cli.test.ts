@@ -59,6 +59,18 @@ describe("gemma4 CLI", () => {
     assert.ok(maxAbsDiff(written.data as Float32Array, ref.logits[0]!) <= 1e-4);
   });
 
+  it("run continues the prompt on the bundled default model (not instruction-tuned), chat-formats on request", () => {
+    const plain = gemma4("run", "Call me Ishmael.", "--greedy", "--max-new-tokens", "4", "--stats");
+    assert.equal(plain.status, 0, plain.stderr);
+    const explicit = gemma4("run", "--raw", "Call me Ishmael.", "--greedy", "--max-new-tokens", "4", "--stats");
+    assert.equal(plain.stdout, explicit.stdout, "same as --raw");
+    const promptTokens = (r: { stderr: string }): number => Number(/prompt (\d+) tokens/.exec(r.stderr)?.[1]);
+    assert.equal(promptTokens(plain), promptTokens(explicit));
+    const chat = gemma4("run", "Call me Ishmael.", "--system", "Be brief.", "--greedy", "--max-new-tokens", "4", "--stats");
+    assert.equal(chat.status, 0, chat.stderr);
+    assert.ok(promptTokens(chat) > promptTokens(plain) + 4, `chat format adds turn markers: ${chat.stderr}`);
+  });
+
   it("user errors print one line and exit 2, leaving no partial output", () => {
     const cases: [string[], RegExp][] = [
       [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such folder/],
@@ -71,6 +83,8 @@ describe("gemma4 CLI", () => {
       [["logits", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,9999", "--out", join(out, "bad.safetensors")], /outside the vocabulary/],
       [["info", join(HF_FIXTURES, "gemma3", "model.safetensors")], /is a file; a model is a folder/],
       [["nonsense"], /unknown command "nonsense"/],
+      [["info", "--kv-dtype", "f16"], /give --backend NAME/],
+      [["run", "Hi", "--raw", "--system", "Be brief."], /--raw is a plain completion/],
     ];
     for (const [args, pattern] of cases) {
       const r = gemma4(...args);
