@@ -20,7 +20,9 @@ export function crossEntropyOp(tape: Tape, logits: Variable, targets: Int32Array
   const T = logits.rows;
   const V = logits.cols;
   if (targets.length !== T) throw new Error(`crossEntropy: ${targets.length} targets for ${T} rows`);
-  const lse = new Float64Array(T);
+  // exp(logit − max) of every counted row, kept for the backward pass (it needs softmax = that / Σ).
+  const exps = logits.requiresGrad ? new Float64Array(T * V) : null;
+  const rowSum = new Float64Array(T);
   let sum = 0;
   let count = 0;
   for (let t = 0; t < T; t++) {
@@ -31,9 +33,13 @@ export function crossEntropyOp(tape: Tape, logits: Variable, targets: Int32Array
     let max = -Infinity;
     for (let v = 0; v < V; v++) max = Math.max(max, logits.data[base + v]!);
     let s = 0;
-    for (let v = 0; v < V; v++) s += Math.exp(logits.data[base + v]! - max);
-    lse[t] = max + Math.log(s);
-    sum += lse[t]! - logits.data[base + target]!;
+    if (exps) {
+      for (let v = 0; v < V; v++) s += exps[base + v] = Math.exp(logits.data[base + v]! - max);
+    } else {
+      for (let v = 0; v < V; v++) s += Math.exp(logits.data[base + v]! - max);
+    }
+    rowSum[t] = s;
+    sum += max + Math.log(s) - logits.data[base + target]!;
     count++;
   }
   const loss = new Variable([1], Float32Array.of(sum * weight), logits.requiresGrad);
@@ -47,7 +53,8 @@ export function crossEntropyOp(tape: Tape, logits: Variable, targets: Int32Array
         const target = targets[t]!;
         if (target === IGNORE_TARGET) continue;
         const base = t * V;
-        for (let v = 0; v < V; v++) d[base + v] += scale * Math.exp(logits.data[base + v]! - lse[t]!);
+        const k = scale / rowSum[t]!;
+        for (let v = 0; v < V; v++) d[base + v] += k * exps![base + v]!;
         d[base + target] -= scale;
       }
     });

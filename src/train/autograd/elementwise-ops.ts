@@ -89,9 +89,12 @@ export function softcapOp(tape: Tape, x: Variable, cap: number): Variable {
     tape.record(() => {
       const g = out.grad;
       if (!g) return;
+      // From the output, as torch's tanh backward does (no second tanh per logit).
       const d = x.gradBuffer();
+      const y = out.data;
+      const inv = 1 / cap;
       for (let i = 0; i < d.length; i++) {
-        const t = Math.tanh(x.data[i]! / cap);
+        const t = y[i]! * inv;
         d[i] += g[i]! * (1 - t * t);
       }
     });
@@ -125,6 +128,20 @@ export function gatedActivationOp(tape: Tape, gate: Variable, up: Variable, acti
     tape.record(() => {
       const g = out.grad;
       if (!g) return;
+      if (activation === "gelu_tanh" && gate.requiresGrad && up.requiresGrad) {
+        // Both gradients from one tanh per value (the common case: every GeGLU MLP).
+        const dg = gate.gradBuffer();
+        const du = up.gradBuffer();
+        for (let i = 0; i < dg.length; i++) {
+          const x = gate.data[i]!;
+          const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+          const a = Math.fround(0.5 * x * (1 + t));
+          const da = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+          dg[i] += g[i]! * up.data[i]! * da;
+          du[i] += g[i]! * a;
+        }
+        return;
+      }
       if (gate.requiresGrad) {
         const d = gate.gradBuffer();
         for (let i = 0; i < d.length; i++) d[i] += g[i]! * up.data[i]! * actDerivative(gate.data[i]!);

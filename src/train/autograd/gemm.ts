@@ -1,9 +1,9 @@
 /**
- * Float32 matrix products for training. Every product is reduced to one "NT" kernel (C = A·Bᵀ, both
- * row-major with K contiguous) after a transpose, which costs O(M·K + N·K) against the product's O(M·N·K).
- * The kernel is WebAssembly SIMD (kernels/gemm-simd.c, ~10 GFLOP/s per core here) when the runtime has
- * it and the product is big enough to pay for the copies, else TypeScript with 4×4 register blocking
- * (sixteen running sums in doubles; ~2 GFLOP/s, 3–4× a naive dot-product loop).
+ * Float32 matrix products for training: C = A·Bᵀ (NT), A·B (NN) and Aᵀ·B (TN), all row-major. With
+ * WebAssembly SIMD (kernels/gemm-simd.c, ~20 GFLOP/s per core here), when the product is big enough to pay
+ * for the copies into its memory, each layout has its own kernel and nothing is transposed; the fallback is
+ * one TypeScript NT kernel with 4×4 register blocking (sixteen running sums in doubles; ~3 GFLOP/s) after
+ * transposing the operands, O(M·K + N·K) against the product's O(M·N·K).
  */
 import { simdGemm } from "../kernels/simd-gemm.js";
 
@@ -95,10 +95,14 @@ export function transpose(src: Float32Array, rows: number, cols: number, out = n
 
 /** C[M, N] (+)= A[M, K] · B[K, N]. */
 export function gemmNN(A: Float32Array, B: Float32Array, C: Float32Array, M: number, N: number, K: number, accumulate = false): void {
-  gemmNT(A, transpose(B, K, N), C, M, N, K, accumulate);
+  const simd = M * N * K >= SIMD_MIN_WORK ? simdGemm() : null;
+  if (simd) simd.gemmNN(A, B, C, M, N, K, accumulate);
+  else gemmNTScalar(A, transpose(B, K, N), C, M, N, K, accumulate);
 }
 
 /** C[M, N] (+)= A[K, M]ᵀ · B[K, N]. */
 export function gemmTN(A: Float32Array, B: Float32Array, C: Float32Array, M: number, N: number, K: number, accumulate = false): void {
-  gemmNT(transpose(A, K, M), transpose(B, K, N), C, M, N, K, accumulate);
+  const simd = M * N * K >= SIMD_MIN_WORK ? simdGemm() : null;
+  if (simd) simd.gemmTN(A, B, C, M, N, K, accumulate);
+  else gemmNTScalar(transpose(A, K, M), transpose(B, K, N), C, M, N, K, accumulate);
 }

@@ -40,6 +40,19 @@ describe("gemm kernels", () => {
       for (let i = 0; i < want.length; i++) {
         assert.ok(Math.abs(nn[i]! - want[i]!) < 1e-5 && Math.abs(tn[i]! - want[i]!) < 1e-5, `NN/TN ${M}×${N}×${K}`);
       }
+      // The WebAssembly NN and TN kernels at every size (gemmNN/gemmTN use them only above a work threshold).
+      const simd = simdGemm()!;
+      for (const accumulate of [true, false]) {
+        const nn2 = new Float32Array(M * N).fill(1);
+        const tn2 = new Float32Array(M * N).fill(1);
+        simd.gemmNN(A, Bt, nn2, M, N, K, accumulate);
+        simd.gemmTN(At, Bt, tn2, M, N, K, accumulate);
+        const base = accumulate ? 1 : 0;
+        for (let i = 0; i < want.length; i++) {
+          assert.ok(Math.abs(nn2[i]! - base - want[i]!) < 1e-5, `SIMD NN ${M}×${N}×${K} accumulate=${accumulate}`);
+          assert.ok(Math.abs(tn2[i]! - base - want[i]!) < 1e-5, `SIMD TN ${M}×${N}×${K} accumulate=${accumulate}`);
+        }
+      }
     }
   });
 });

@@ -60,3 +60,73 @@ void gemm_nt(const float* A, const float* B, float* C, int M, int N, int K, int 
     }
   }
 }
+
+/*
+ * C[M,N] (+)= A·B with B [K,N] row-major (N contiguous) and A read as A[m·sam + k·sak]: the NN product
+ * (A [M,K]: sam = K, sak = 1) and the TN product (A stored [K,M]: sam = 1, sak = M) without transposing
+ * anything. A 4×8 block of C stays in 8 f32x4 registers while k runs; each step is an outer product of 4
+ * values of A (splatted) with 8 of B's row k.
+ */
+__attribute__((export_name("gemm_xn")))
+void gemm_xn(const float* A, int sam, int sak, const float* B, float* C, int M, int N, int K, int acc) {
+  int N8 = N & ~7;
+  int m = 0;
+  for (; m + 3 < M; m += 4) {
+    const float* a0 = A + (long)m * sam; const float* a1 = a0 + sam; const float* a2 = a1 + sam; const float* a3 = a2 + sam;
+    int n = 0;
+    for (; n < N8; n += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      for (int k = 0; k < K; k++) {
+        const float* b = B + (long)k * N + n;
+        v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+        long ko = (long)k * sak;
+        v128_t x0 = wasm_f32x4_splat(a0[ko]), x1 = wasm_f32x4_splat(a1[ko]), x2 = wasm_f32x4_splat(a2[ko]), x3 = wasm_f32x4_splat(a3[ko]);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+      }
+      float* o0 = C + (long)m * N + n; float* o1 = o0 + N; float* o2 = o1 + N; float* o3 = o2 + N;
+      if (acc) {
+        c00 = wasm_f32x4_add(c00, wasm_v128_load(o0)); c01 = wasm_f32x4_add(c01, wasm_v128_load(o0 + 4));
+        c10 = wasm_f32x4_add(c10, wasm_v128_load(o1)); c11 = wasm_f32x4_add(c11, wasm_v128_load(o1 + 4));
+        c20 = wasm_f32x4_add(c20, wasm_v128_load(o2)); c21 = wasm_f32x4_add(c21, wasm_v128_load(o2 + 4));
+        c30 = wasm_f32x4_add(c30, wasm_v128_load(o3)); c31 = wasm_f32x4_add(c31, wasm_v128_load(o3 + 4));
+      }
+      wasm_v128_store(o0, c00); wasm_v128_store(o0 + 4, c01); wasm_v128_store(o1, c10); wasm_v128_store(o1 + 4, c11);
+      wasm_v128_store(o2, c20); wasm_v128_store(o2 + 4, c21); wasm_v128_store(o3, c30); wasm_v128_store(o3 + 4, c31);
+    }
+    for (; n < N; n++) {
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (int k = 0; k < K; k++) {
+        float b = B[(long)k * N + n];
+        long ko = (long)k * sak;
+        s0 += a0[ko] * b; s1 += a1[ko] * b; s2 += a2[ko] * b; s3 += a3[ko] * b;
+      }
+      float* o = C + (long)m * N + n;
+      if (acc) { o[0] += s0; o[N] += s1; o[2 * N] += s2; o[3 * N] += s3; }
+      else { o[0] = s0; o[N] = s1; o[2 * N] = s2; o[3 * N] = s3; }
+    }
+  }
+  for (; m < M; m++) {
+    const float* a0 = A + (long)m * sam;
+    int n = 0;
+    for (; n < N8; n += 8) {
+      v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
+      for (int k = 0; k < K; k++) {
+        const float* b = B + (long)k * N + n;
+        v128_t x = wasm_f32x4_splat(a0[(long)k * sak]);
+        c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(b)));
+        c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
+      }
+      float* o = C + (long)m * N + n;
+      if (acc) { c0 = wasm_f32x4_add(c0, wasm_v128_load(o)); c1 = wasm_f32x4_add(c1, wasm_v128_load(o + 4)); }
+      wasm_v128_store(o, c0); wasm_v128_store(o + 4, c1);
+    }
+    for (; n < N; n++) {
+      float s = 0;
+      for (int k = 0; k < K; k++) s += a0[(long)k * sak] * B[(long)k * N + n];
+      if (acc) C[(long)m * N + n] += s; else C[(long)m * N + n] = s;
+    }
+  }
+}
