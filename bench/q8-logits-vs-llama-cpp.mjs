@@ -5,7 +5,8 @@
 // at every prompt position the largest difference of the next-token log-probabilities (log-softmax removes
 // the constant a logit vector may be shifted by; node-llama-cpp returns probabilities, not raw logits), the
 // largest probability difference and whether the argmax agrees; then whether greedy decoding agrees for
-// 32 steps. Both engines use an f16 KV cache and 8-bit activations against the Q8_0 weights.
+// 32 steps. Both engines use an f16 KV cache and 8-bit activations against the Q8_0 weights; the reference
+// backend on the dequantized weights (float32 throughout) is the exact value both are compared with.
 //   npm run build && node bench/q8-logits-vs-llama-cpp.mjs [--mix Q8_0] [--steps 32] [--dir /tmp/gemma4-bench]
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -16,6 +17,7 @@ import { createBackend } from "../dist/backends/create-backend.js";
 import { GgufModel } from "../dist/formats/gguf/gguf-model.js";
 import { GemmaDecoder } from "../dist/model/decoder.js";
 import { KvCache } from "../dist/model/kv-cache.js";
+import { ReferenceBackend } from "../dist/backends/reference/reference-backend.js";
 import { loadModelWeights } from "../dist/model/model-weights.js";
 import { Session } from "../dist/engine/session.js";
 
@@ -45,6 +47,12 @@ function logSoftmax(row) {
   return Float64Array.from(row, (v) => v - lse);
 }
 const argmax = (row) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
+const mapArgmax = (probabilities) => {
+  let best = -1;
+  let bestP = -1;
+  for (const [token, p] of probabilities) if (p > bestP) { best = token; bestP = p; }
+  return best;
+};
 
 // Ours.
 const backend = await createBackend("cpu", { threads: 2, kvDtype: "f16" });
@@ -63,6 +71,13 @@ for (let i = 0; i < steps; i++) {
   if (i + 1 < steps) last = await session.step(t);
 }
 session.dispose();
+
+// Exact: the reference backend on the dequantized weights, float32 activations and KV cache.
+const exactSource = GgufModel.open(file, { quantized: "dequantize" });
+const reference = new ReferenceBackend();
+const exactDecoder = new GemmaDecoder(exactSource.config, loadModelWeights(exactSource.config, exactSource, reference), reference);
+const exactLogits = await reference.read(exactDecoder.forward(Int32Array.from(prompt), new KvCache(reference, exactSource.config, { maxContext: 64, maxChunk: 64 }), { logits: "all" }));
+exactSource.close();
 
 // llama.cpp.
 const { getLlama, LlamaLogLevel } = await import(pathToFileURL(nlcEntry).href);
@@ -83,26 +98,35 @@ await llama.dispose();
 
 console.log(`machine: ${cpus()[0]?.model} × ${cpus().length}, Node ${process.version}; file ${file}`);
 console.log(`ours: ${backend.variant} (${backend.kernels.kind}), f16 KV; llama.cpp: node-llama-cpp prebuilt CPU, f16 KV\n`);
-let worstLogP = 0;
-let worstP = 0;
+const worst = { ours: 0, llama: 0, between: 0, spread: 0, p: 0 };
 let agree = 0;
+const exactAgree = { ours: 0, llama: 0 };
 results.forEach((r, pos) => {
   const ours = logSoftmax(ourLogits.subarray(pos * V, (pos + 1) * V));
-  let dLogP = 0;
-  let dP = 0;
+  const exact = logSoftmax(exactLogits.subarray(pos * V, (pos + 1) * V));
+  const llamaLogP = Float64Array.from({ length: V }, (_, i) => Math.log(r.next.probabilities.get(i) ?? 0));
+  const row = { ours: 0, llama: 0, between: 0, spread: 0, p: 0 };
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = 0; i < V; i++) {
-    const p = r.next.probabilities.get(i) ?? 0;
-    dP = Math.max(dP, Math.abs(Math.exp(ours[i]) - p));
-    if (p > 1e-30) dLogP = Math.max(dLogP, Math.abs(ours[i] - Math.log(p)));
+    lo = Math.min(lo, exact[i]);
+    hi = Math.max(hi, exact[i]);
+    row.ours = Math.max(row.ours, Math.abs(ours[i] - exact[i]));
+    row.p = Math.max(row.p, Math.abs(Math.exp(ours[i]) - Math.exp(llamaLogP[i])));
+    if (!Number.isFinite(llamaLogP[i])) continue; // a probability node-llama-cpp did not return
+    row.llama = Math.max(row.llama, Math.abs(llamaLogP[i] - exact[i]));
+    row.between = Math.max(row.between, Math.abs(ours[i] - llamaLogP[i]));
   }
-  const same = argmax(ours) === r.next.probabilities.entries().next().value[0];
+  row.spread = hi - lo;
+  const same = argmax(ours) === mapArgmax(r.next.probabilities);
   if (same) agree++;
-  worstLogP = Math.max(worstLogP, dLogP);
-  worstP = Math.max(worstP, dP);
-  console.log(`position ${String(pos).padStart(2)}: max |Δ log p| ${dLogP.toExponential(2)}, max |Δp| ${dP.toExponential(2)}, argmax ${same ? "agrees" : "differs"}`);
+  if (argmax(ours) === argmax(exact)) exactAgree.ours++;
+  if (mapArgmax(r.next.probabilities) === argmax(exact)) exactAgree.llama++;
+  for (const k of Object.keys(worst)) worst[k] = Math.max(worst[k], row[k]);
+  console.log(`position ${String(pos).padStart(2)}: max |Δ log p| ours–llama.cpp ${row.between.toExponential(2)}, ours–exact ${row.ours.toExponential(2)}, llama.cpp–exact ${row.llama.toExponential(2)} (log p spans ${row.spread.toFixed(2)}), max |Δp| ${row.p.toExponential(2)}, argmax ${same ? "agrees" : "differs"}`);
 });
-let firstDiff = ourTokens.findIndex((t, i) => t !== llamaTokens[i]);
-console.log(`\n${mix}, ${prompt.length}-token prompt: max |Δ log p| ${worstLogP.toExponential(2)} (equal to max |Δ logit| up to each row's constant shift), max |Δp| ${worstP.toExponential(2)}, argmax agrees at ${agree}/${prompt.length} positions`);
+const firstDiff = ourTokens.findIndex((t, i) => t !== llamaTokens[i]);
+console.log(`\n${mix}, ${prompt.length}-token prompt, max |Δ log p| (= max |Δ logit| up to each row's constant shift): ours vs llama.cpp ${worst.between.toExponential(2)}; against the exact float32 computation on the dequantized weights: ours ${worst.ours.toExponential(2)}, llama.cpp ${worst.llama.toExponential(2)}; max |Δp| ${worst.p.toExponential(2)}; argmax: ours = llama.cpp at ${agree}/${prompt.length} positions, ours = exact at ${exactAgree.ours}, llama.cpp = exact at ${exactAgree.llama} (the top probabilities of a random-weight model are near ties)`);
 console.log(`greedy ${steps} steps: ${firstDiff < 0 ? "identical" : `first difference at step ${firstDiff + 1}`}`);
 console.log(`ours:      ${ourTokens.join(",")}`);
 console.log(`llama.cpp: ${llamaTokens.join(",")}`);
