@@ -115,9 +115,16 @@ export function benchGguf(dir, shape, mix, log = () => {}) {
       const rows = n / cols;
       const pool = rowPool(types[i], cols);
       const rowBytes = pool[0].length;
-      const out = new Uint8Array(rows * rowBytes);
-      for (let r = 0; r < rows; r++) out.set(pool[rng.nextUint32() % POOL], r * rowBytes);
-      return out;
+      // In pieces of at most 256 MiB (E2B's per-layer table is 4.7 GB in F16: more than one byte array holds).
+      const rowsPerPiece = Math.max(1, Math.floor((256 << 20) / rowBytes));
+      return (function* () {
+        for (let start = 0; start < rows; start += rowsPerPiece) {
+          const count = Math.min(rowsPerPiece, rows - start);
+          const out = new Uint8Array(count * rowBytes);
+          for (let r = 0; r < count; r++) out.set(pool[rng.nextUint32() % POOL], r * rowBytes);
+          yield out;
+        }
+      })();
     },
   }));
   writeGguf(path, { metadata, tensors });

@@ -68,7 +68,11 @@ export class SafetensorsCheckpoint implements TensorSource {
     return file.read(name);
   }
 
-  /** The file that holds `name`, for row-wise reads of tables too large to load whole. */
+  readRows(name: string, start: number, count: number): StoredTensor {
+    return this.fileOf(name).readRows(name, start, count);
+  }
+
+  /** The file that holds `name`. */
   fileOf(name: string): SafetensorsFile {
     const file = this.owner.get(name);
     if (!file) throw new BadFileError(this.dir, `checkpoint has no tensor ${JSON.stringify(name)}`);

@@ -81,7 +81,19 @@ export class SafetensorsFile {
     return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes) };
   }
 
-  /** Reads `byteLength` bytes at absolute `offset` (used for row gathers from huge tables). */
+  /** Rows [start, start + count) of a tensor (first dimension), into fresh memory. */
+  readRows(name: string, start: number, count: number): StoredTensor {
+    const info = this.info(name);
+    const rows = info.shape[0] ?? 1;
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+      throw new RangeError(`${this.path}: rows ${start}..${start + count} of ${name} (${rows} rows)`);
+    }
+    const rowBytes = rows === 0 ? 0 : info.byteLength / rows;
+    const bytes = this.readBytes(info.fileOffset + start * rowBytes, count * rowBytes);
+    return { dtype: info.dtype, shape: [count, ...info.shape.slice(1)], data: viewAs(info.dtype, bytes) };
+  }
+
+  /** Reads `byteLength` bytes at absolute `offset`. */
   readBytes(offset: number, byteLength: number, into?: Uint8Array): Uint8Array {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
     return readFully(this.fd, this.path, offset, byteLength, into);

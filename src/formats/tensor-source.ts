@@ -12,6 +12,9 @@ export interface TensorSource {
   info(name: string): TensorInfo;
   /** Reads one tensor into fresh memory. */
   read(name: string): StoredTensor;
+  /** Rows [start, start + count) of a tensor (along its first dimension) into fresh memory: how tables too
+   *  large for one array are loaded (file-backed sources; others are read whole and sliced). */
+  readRows?(name: string, start: number, count: number): StoredTensor;
   /** The file holding `name`, for error messages. */
   pathOf(name: string): string;
   /** Bytes of all files behind this source. */

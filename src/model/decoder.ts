@@ -10,6 +10,7 @@ import type { KvCache } from "./kv-cache.js";
 import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
 import { ropeInverseFrequencies } from "./rope.js";
+import { embedRows } from "./row-parts.js";
 
 /** What a forward pass returns per sequence: logits of all rows or the last, the final (normed) hidden
  *  state of every row, or nothing to read ("none": a prefill chunk whose output is unused). */
@@ -99,7 +100,7 @@ export class GemmaDecoder {
     const { backend, config, weights } = this;
     const ple = config.perLayerEmbedding;
     if (!ple || !weights.perLayer) return null;
-    const token = backend.embed(weights.perLayer.embed, ids, Math.fround(Math.sqrt(ple.dim)));
+    const token = embedRows(backend, weights.perLayer.embed, ids, Math.fround(Math.sqrt(ple.dim)));
     // Projected from the already-scaled main embedding h0.
     let context = backend.matmul(h0, weights.perLayer.modelProjection);
     context = backend.scale(context, Math.fround(config.hiddenDim ** -0.5));

@@ -8,12 +8,16 @@ import { BadFileError, UnsupportedError } from "../errors.js";
 import { isFloatDtype } from "../formats/dtype.js";
 import { dequantizeRow } from "../formats/quant/quantize-row.js";
 import type { TensorSource } from "../formats/tensor-source.js";
-import type { TensorInfo } from "../formats/safetensors.js";
+import type { StoredTensor, TensorInfo } from "../formats/safetensors.js";
 import { isGgmlTypeName, type GgmlTypeName } from "../formats/quant/ggml-type.js";
 import { QUANT_DTYPES, quantDtypeOf } from "../backends/weight-dtype.js";
 import type { ModelConfig } from "./model-config.js";
 import { isQuantizedSlot, quantFormatFor, quantizeTensor } from "./quantize-on-load.js";
+import { MAX_TABLE_PART_BYTES, type EmbeddingTable, type RowParts } from "./row-parts.js";
 import { LM_HEAD_NAMES, SKIPPED_PREFIXES, TEXT_PREFIXES, weightSpecs } from "./weight-table.js";
+
+/** Slots the decoder only gathers rows from (never multiplies by), so they may be loaded in row parts. */
+const GATHER_ONLY_SLOTS: ReadonlySet<string> = new Set(["perLayer.embed"]);
 
 export interface AttentionWeights {
   readonly q: Weight;
@@ -62,7 +66,8 @@ export interface LayerWeights {
 }
 
 export interface PerLayerEmbeddingWeights {
-  readonly embed: Weight;
+  /** [vocab, layers · dim]; row parts when larger than one weight may be (row-parts.ts). */
+  readonly embed: EmbeddingTable;
   readonly modelProjection: Weight;
   readonly projectionNorm: Weight;
 }
@@ -111,6 +116,8 @@ export interface LoadProgress {
 export interface LoadWeightsOptions {
   /** Quantize float matrices to this format while loading (quantize-on-load.ts). */
   readonly quant?: QuantDtype;
+  /** Gather-only tables larger than this are loaded in row parts of at most this size (default 1 GiB). */
+  readonly maxTablePartBytes?: number;
 }
 
 export function loadModelWeights(
@@ -137,9 +144,35 @@ export function loadModelWeights(
     return { spec, name, quantized };
   });
 
-  const slots = new Map<string, Weight>();
+  const slots = new Map<string, Weight | RowParts>();
+  const maxPartBytes = options.maxTablePartBytes ?? MAX_TABLE_PART_BYTES;
   let loaded = 0;
   for (const { spec, name, quantized } of resolved) {
+    const info = checkpoint.info(name);
+    const rows = info.shape[0] ?? 1;
+    if (GATHER_ONLY_SLOTS.has(spec.slot) && info.byteLength > maxPartBytes && rows > 1) {
+      const rowsPerPart = Math.max(1, Math.floor(maxPartBytes / (info.byteLength / rows)));
+      const parts: Weight[] = [];
+      let whole: StoredTensor | null = null; // sources that cannot read rows are read once and sliced
+      for (let start = 0; start < rows; start += rowsPerPart) {
+        const count = Math.min(rowsPerPart, rows - start);
+        if (quantized && hasBlockRows(checkpoint)) {
+          parts.push(uploadBlocks(backend, quantized, checkpoint.readBlockRows(name, start, count)));
+          continue;
+        }
+        let part: StoredTensor;
+        if (checkpoint.readRows) part = checkpoint.readRows(name, start, count);
+        else {
+          whole ??= checkpoint.read(name);
+          const width = whole.data.length / rows;
+          part = { dtype: whole.dtype, shape: [count, ...whole.shape.slice(1)], data: whole.data.subarray(start * width, (start + count) * width) as StoredTensor["data"] };
+        }
+        parts.push(uploadFloat(backend, spec.slot, part, options));
+      }
+      slots.set(spec.slot, { kind: "row-parts", shape: info.shape, dtype: (parts[0] as Weight).dtype, parts, rowsPerPart });
+      onProgress?.({ loaded: ++loaded, total: resolved.length, name });
+      continue;
+    }
     if (quantized && hasBlocks(checkpoint)) {
       // Block-quantized weights (GGUF) go to the backend as their blocks.
       const blocks = checkpoint.readBlocks(name);
@@ -147,23 +180,27 @@ export function loadModelWeights(
       onProgress?.({ loaded: ++loaded, total: resolved.length, name });
       continue;
     }
-    const stored = checkpoint.read(name);
-    const dtype = stored.dtype;
-    if (dtype !== "f32" && dtype !== "f16" && dtype !== "bf16") throw new Error("unreachable: dtype checked above");
-    let host: HostWeight = { dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array };
-    const quant = options.quant && isQuantizedSlot(spec.slot) ? quantFormatFor(options.quant, stored.shape[stored.shape.length - 1]!) : null;
-    if (quant) host = quantizeTensor(quant, stored);
-    slots.set(spec.slot, backend.uploadWeight(host));
+    slots.set(spec.slot, uploadFloat(backend, spec.slot, checkpoint.read(name), options));
     onProgress?.({ loaded: ++loaded, total: resolved.length, name });
   }
   return assemble(config, slots);
+}
+
+/** A float tensor to the backend in its stored dtype, or quantized first when asked (quantize-on-load.ts). */
+function uploadFloat(backend: Backend, slot: string, stored: StoredTensor, options: LoadWeightsOptions): Weight {
+  const dtype = stored.dtype;
+  if (dtype !== "f32" && dtype !== "f16" && dtype !== "bf16") throw new Error("unreachable: dtype checked above");
+  let host: HostWeight = { dtype, shape: stored.shape, data: stored.data as Float32Array | Uint16Array };
+  const quant = options.quant && isQuantizedSlot(slot) ? quantFormatFor(options.quant, stored.shape[stored.shape.length - 1]!) : null;
+  if (quant) host = quantizeTensor(quant, stored);
+  return backend.uploadWeight(host);
 }
 
 /**
  * Hands block-quantized weights to the backend as they are; a backend without kernels for that block format
  * (UnsupportedError) gets the weights expanded to float32 instead, so every GGUF mix loads everywhere.
  */
-function uploadBlocks(backend: Backend, dtype: QuantDtype, blocks: ReturnType<BlockSource["readBlocks"]>): Weight {
+function uploadBlocks(backend: Backend, dtype: QuantDtype, blocks: Blocks): Weight {
   try {
     return backend.uploadWeight({ dtype, shape: blocks.shape, data: blocks.bytes });
   } catch (e) {
@@ -172,13 +209,23 @@ function uploadBlocks(backend: Backend, dtype: QuantDtype, blocks: ReturnType<Bl
   }
 }
 
+type Blocks = { readonly type: GgmlTypeName; readonly shape: readonly number[]; readonly bytes: Uint8Array };
+
 /** A tensor source that can hand out quantized tensors as their ggml blocks (GgufModel). */
 interface BlockSource {
-  readBlocks(name: string): { readonly type: GgmlTypeName; readonly shape: readonly number[]; readonly bytes: Uint8Array };
+  readBlocks(name: string): Blocks;
+}
+
+interface BlockRowSource {
+  readBlockRows(name: string, start: number, count: number): Blocks;
 }
 
 function hasBlocks(source: TensorSource): source is TensorSource & BlockSource {
   return typeof (source as Partial<BlockSource>).readBlocks === "function";
+}
+
+function hasBlockRows(source: TensorSource): source is TensorSource & BlockRowSource {
+  return typeof (source as Partial<BlockRowSource>).readBlockRows === "function";
 }
 
 /** The weight dtype of a tensor stored in a block format the backends take, or null. */
@@ -188,13 +235,18 @@ function quantizedDtypeOf(source: TensorSource, info: TensorInfo): QuantDtype | 
   return typeof type === "string" && isGgmlTypeName(type) ? quantDtypeOf(type) : null;
 }
 
-function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight>): ModelWeights {
-  const get = (slot: string): Weight => {
+function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight | RowParts>): ModelWeights {
+  const table = (slot: string): EmbeddingTable => {
     const w = slots.get(slot);
     if (!w) throw new Error(`weight slot ${slot} was not loaded`);
     return w;
   };
-  const opt = (slot: string): Weight | null => slots.get(slot) ?? null;
+  const get = (slot: string): Weight => {
+    const w = table(slot);
+    if ("kind" in w) throw new Error(`weight slot ${slot} was loaded in row parts`);
+    return w;
+  };
+  const opt = (slot: string): Weight | null => (slots.has(slot) ? get(slot) : null);
   const embedTokens = get("embedTokens");
   const layers = config.layers.map((layer): LayerWeights => {
     const s = `layers.${layer.index}.`;
@@ -224,7 +276,7 @@ function assemble(config: ModelConfig, slots: ReadonlyMap<string, Weight>): Mode
     finalNorm: get("finalNorm"),
     lmHead: opt("lmHead") ?? embedTokens,
     perLayer: config.perLayerEmbedding ? {
-      embed: get("perLayer.embed"), modelProjection: get("perLayer.modelProjection"), projectionNorm: get("perLayer.projectionNorm"),
+      embed: table("perLayer.embed"), modelProjection: get("perLayer.modelProjection"), projectionNorm: get("perLayer.projectionNorm"),
     } : null,
     layers,
   };
@@ -235,7 +287,7 @@ export function listWeights(weights: ModelWeights): Weight[] {
   const seen = new Set<Weight>();
   const visit = (value: unknown): void => {
     if (value === null || typeof value !== "object") return;
-    if ("dtype" in value && "shape" in value) {
+    if ("dtype" in value && "shape" in value && !("kind" in value && value.kind === "row-parts")) {
       seen.add(value as Weight);
       return;
     }

@@ -21,6 +21,7 @@ export function getSlot(weights: ModelWeights, slot: string): Weight {
   const { parent, key } = walk(weights, slot);
   const w = parent[key];
   if (w === null || typeof w !== "object" || !("shape" in w) || !("dtype" in w)) throw new Error(`weight slot ${slot} holds no weight`);
+  if ("kind" in w && w.kind === "row-parts") throw new Error(`weight slot ${slot} was loaded in row parts (a table too large for one weight)`);
   return w as Weight;
 }
 

@@ -10,7 +10,8 @@ import { UnsupportedError } from "../../errors.js";
 import type { ModelConfig } from "../../model/model-config.js";
 import { detectPrefix } from "../../model/model-weights.js";
 import { LM_HEAD_NAMES, weightSpecs } from "../../model/weight-table.js";
-import { isFloatDtype, toFloat32 } from "../dtype.js";
+import { isFloatDtype, toFloat32, type Dtype } from "../dtype.js";
+import type { StoredTensor } from "../safetensors.js";
 import type { TensorSource } from "../tensor-source.js";
 import type { GgmlTypeName } from "../quant/ggml-type.js";
 import { quantizeRow } from "../quant/quantize-row.js";
@@ -23,6 +24,8 @@ import { writeGguf, type GgufTensorToWrite } from "./gguf-writer.js";
 
 export interface ConvertToGgufOptions {
   readonly mix: QuantMix;
+  /** Source tensors above this many bytes are converted in row pieces (default 256 MiB). */
+  readonly pieceBytes?: number;
   readonly name?: string;
   /** Parsed tokenizer.json, written as llama.cpp tokenizer metadata. */
   readonly tokenizerJson?: unknown;
@@ -41,6 +44,8 @@ interface SourceTensor extends PlannedTensor {
   readonly oneplusNorm: boolean;
   readonly values?: Float32Array;
 }
+
+const CONVERT_PIECE_BYTES = 256 << 20;
 
 export function convertToGguf(config: ModelConfig, source: TensorSource, outPath: string, options: ConvertToGgufOptions): ConvertedTensor[] {
   const prefix = detectPrefix(source);
@@ -78,16 +83,28 @@ export function convertToGguf(config: ModelConfig, source: TensorSource, outPath
     type: types[i]!,
     shape: t.shape,
     data: () => {
-      let values = t.values;
-      if (!values) {
-        const stored = source.read(t.hfName!);
-        values = toFloat32(stored.dtype, stored.data);
+      const type = types[i]!;
+      const encode = (stored: { dtype: Dtype; data: StoredTensor["data"] }): Uint8Array => {
+        const values = toFloat32(stored.dtype, stored.data);
         // llama.cpp stores Gemma 1–3 norms as 1 + w, added in float32.
         if (t.oneplusNorm) for (let j = 0; j < values.length; j++) values[j] = values[j]! + 1;
+        return quantizeRow(type, values);
+      };
+      const rows = t.shape[0] ?? 1;
+      const pieceBytes = options.pieceBytes ?? CONVERT_PIECE_BYTES;
+      const big = t.hfName !== null && source.readRows !== undefined && rows > 1 && source.info(t.hfName).byteLength > pieceBytes;
+      if (!big) {
+        const bytes = t.values ? quantizeRow(type, t.values) : encode(source.read(t.hfName!));
+        options.onProgress?.({ done: ++done, total: planned.length, name: t.name, type });
+        return bytes;
       }
-      const bytes = quantizeRow(types[i]!, values);
-      options.onProgress?.({ done: ++done, total: planned.length, name: t.name, type: types[i]! });
-      return bytes;
+      // Large tables (Gemma 4's per-layer embeddings: 4.7 GB in bf16) go through in row pieces, so that
+      // neither the float32 copy nor the output has to fit in one array.
+      const rowsPerPiece = Math.max(1, Math.floor(pieceBytes / (source.info(t.hfName!).byteLength / rows)));
+      return (function* () {
+        for (let start = 0; start < rows; start += rowsPerPiece) yield encode(source.readRows!(t.hfName!, start, Math.min(rowsPerPiece, rows - start)));
+        options.onProgress?.({ done: ++done, total: planned.length, name: t.name, type });
+      })();
     },
   }));
   writeGguf(outPath, { metadata, tensors });

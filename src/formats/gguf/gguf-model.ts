@@ -104,17 +104,27 @@ export class GgufModel implements TensorSource {
 
   read(name: string): StoredTensor {
     const info = this.info(name);
-    const bytes = this.file.readTensorBytes(info.ggufName);
+    return this.decode(info, info.shape, this.file.readTensorBytes(info.ggufName));
+  }
+
+  /** Rows [start, start + count) (first PyTorch dimension) of a tensor, converted as read() converts it. */
+  readRows(name: string, start: number, count: number): StoredTensor {
+    const info = this.info(name);
+    const { shape, bytes } = this.rowBytes(info, start, count);
+    return this.decode(info, shape, bytes);
+  }
+
+  private decode(info: GgufTensorSourceInfo, shape: readonly number[], bytes: Uint8Array): StoredTensor {
     if (info.oneplusNorm) {
       const values = FLOAT_TYPES[info.ggmlType] === "f32" ? viewAs("f32", bytes) : dequantizeRow(info.ggmlType, bytes);
       for (let i = 0; i < values.length; i++) values[i] = values[i]! - 1; // float32 store: fl(s − 1)
-      return { dtype: "f32", shape: info.shape, data: values };
+      return { dtype: "f32", shape, data: values };
     }
-    if (info.dtype === "f32" && info.ggmlType !== "F32") return { dtype: "f32", shape: info.shape, data: dequantizeRow(info.ggmlType, bytes) };
+    if (info.dtype === "f32" && info.ggmlType !== "F32") return { dtype: "f32", shape, data: dequantizeRow(info.ggmlType, bytes) };
     if (info.dtype === "u8") {
       throw new UnsupportedError(`${this.file.path}: tensor ${info.ggufName} is ${info.ggmlType}; read it with readBlocks() or open with { quantized: "dequantize" }`);
     }
-    return { dtype: info.dtype, shape: info.shape, data: viewAs(info.dtype, bytes) };
+    return { dtype: info.dtype, shape, data: viewAs(info.dtype, bytes) };
   }
 
   /** The stored blocks of any tensor, whatever its type (for kernels that compute on quantized weights). */
@@ -122,6 +132,24 @@ export class GgufModel implements TensorSource {
     const info = this.info(name);
     if (info.oneplusNorm) throw new UnsupportedError(`${this.file.path}: ${info.ggufName} is a 1 + w norm; use read()`);
     return { type: info.ggmlType, shape: info.shape, bytes: this.file.readTensorBytes(info.ggufName) };
+  }
+
+  /** readBlocks() of rows [start, start + count). */
+  readBlockRows(name: string, start: number, count: number): QuantizedBlocks {
+    const info = this.info(name);
+    if (info.oneplusNorm) throw new UnsupportedError(`${this.file.path}: ${info.ggufName} is a 1 + w norm; use read()`);
+    const { shape, bytes } = this.rowBytes(info, start, count);
+    return { type: info.ggmlType, shape, bytes };
+  }
+
+  private rowBytes(info: GgufTensorSourceInfo, start: number, count: number): { shape: number[]; bytes: Uint8Array } {
+    const rows = info.shape[0] ?? 1;
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= rows)) {
+      throw new RangeError(`${this.file.path}: rows ${start}..${start + count} of ${info.ggufName} (${rows} rows)`);
+    }
+    const stored = this.file.info(info.ggufName);
+    const rowBytes = rows === 0 ? 0 : stored.byteLength / rows;
+    return { shape: [count, ...info.shape.slice(1)], bytes: this.file.readBytes(stored.fileOffset + start * rowBytes, count * rowBytes) };
   }
 
   pathOf(name: string): string {

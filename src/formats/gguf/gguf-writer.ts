@@ -15,8 +15,9 @@ export interface GgufTensorToWrite {
   readonly type: GgmlTypeName;
   /** PyTorch order ([rows, columns]); written reversed, as ggml's dims. */
   readonly shape: readonly number[];
-  /** The stored bytes, or a function producing them when the writer reaches this tensor. */
-  readonly data: Uint8Array | (() => Uint8Array);
+  /** The stored bytes, or a function producing them when the writer reaches this tensor — whole, or as
+   *  consecutive pieces (a tensor above 4 GiB cannot be one JavaScript byte array). */
+  readonly data: Uint8Array | (() => Uint8Array | Iterable<Uint8Array>);
 }
 
 export interface GgufToWrite {
@@ -151,9 +152,14 @@ export function writeGguf(path: string, file: GgufToWrite): void {
       const data = typeof t.data === "function" ? t.data() : t.data;
       const { blockElems, blockBytes } = ggmlType(t.type);
       const expected = (t.shape.reduce((a, b) => a * b, 1) / blockElems) * blockBytes;
-      if (data.byteLength !== expected) throw new Error(`tensor ${t.name}: ${data.byteLength} bytes of data for a ${expected}-byte ${t.type} tensor`);
-      writeAll(fd, data);
-      writeAll(fd, zeros.subarray(0, pad(data.byteLength, alignment)));
+      let written = 0;
+      for (const piece of data instanceof Uint8Array ? [data] : data) {
+        written += piece.byteLength;
+        if (written > expected) break;
+        writeAll(fd, piece);
+      }
+      if (written !== expected) throw new Error(`tensor ${t.name}: ${written > expected ? "more than " : ""}${written} bytes of data for a ${expected}-byte ${t.type} tensor`);
+      writeAll(fd, zeros.subarray(0, pad(written, alignment)));
     }
     closeSync(fd);
     renameSync(tmp, path);
