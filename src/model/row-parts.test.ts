@@ -13,6 +13,7 @@ import type { Backend } from "../backends/ops.js";
 import { ReferenceBackend } from "../backends/reference/reference-backend.js";
 import { convertToGguf } from "../formats/gguf/convert-to-gguf.js";
 import { GgufModel } from "../formats/gguf/gguf-model.js";
+import { quantizeGguf } from "../formats/gguf/quantize-gguf.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import type { TensorSource } from "../formats/tensor-source.js";
@@ -78,6 +79,12 @@ describe("row-parted embedding tables", () => {
       convertToGguf(config, checkpoint, pieces, { mix, pieceBytes: 1000 });
       assert.ok(readFileSync(pieces).equals(readFileSync(whole)), `${mix}: byte-identical`);
     }
+    // gemma4 quantize (GGUF → GGUF) in row pieces, too.
+    const f32 = join(tmp, "whole-F32.gguf");
+    convertToGguf(config, checkpoint, f32, { mix: "F32" });
+    quantizeGguf(f32, join(tmp, "q-whole.gguf"), "Q4_K_M");
+    quantizeGguf(f32, join(tmp, "q-pieces.gguf"), "Q4_K_M", undefined, 1000);
+    assert.ok(readFileSync(join(tmp, "q-pieces.gguf")).equals(readFileSync(join(tmp, "q-whole.gguf"))), "quantize: byte-identical");
     checkpoint.close();
   });
 

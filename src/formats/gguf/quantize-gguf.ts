@@ -19,7 +19,10 @@ export interface QuantizedTensor {
   readonly to: GgmlTypeName;
 }
 
-export function quantizeGguf(inPath: string, outPath: string, mix: QuantMix, onProgress?: (done: number, total: number, name: string) => void): QuantizedTensor[] {
+const PIECE_BYTES = 256 << 20;
+
+/** `pieceBytes`: tensors above this many bytes are converted in row pieces (default 256 MiB). */
+export function quantizeGguf(inPath: string, outPath: string, mix: QuantMix, onProgress?: (done: number, total: number, name: string) => void, pieceBytes = PIECE_BYTES): QuantizedTensor[] {
   const file = GgufFile.open(inPath);
   try {
     const arch = file.metadata.string("general.architecture");
@@ -41,9 +44,22 @@ export function quantizeGguf(inPath: string, outPath: string, mix: QuantMix, onP
       type: types[i]!,
       shape: t.shape,
       data: () => {
-        const bytes = file.readTensorBytes(t.name);
-        onProgress?.(++done, infos.length, t.name);
-        return types[i] === t.type ? bytes : quantizeRow(types[i]!, dequantizeRow(t.type, bytes));
+        const convert = (bytes: Uint8Array): Uint8Array => (types[i] === t.type ? bytes : quantizeRow(types[i]!, dequantizeRow(t.type, bytes)));
+        const rows = t.shape[0] ?? 1;
+        if (t.byteLength <= pieceBytes || rows <= 1) {
+          const out = convert(file.readTensorBytes(t.name));
+          onProgress?.(++done, infos.length, t.name);
+          return out;
+        }
+        // Large tensors (Gemma 4's per-layer embeddings) in pieces of whole rows: no single array holds them.
+        const sliceBytes = t.byteLength / rows;
+        const perPiece = Math.max(1, Math.floor(pieceBytes / sliceBytes));
+        return (function* () {
+          for (let start = 0; start < rows; start += perPiece) {
+            yield convert(file.readBytes(t.fileOffset + start * sliceBytes, Math.min(perPiece, rows - start) * sliceBytes));
+          }
+          onProgress?.(++done, infos.length, t.name);
+        })();
       },
     }));
     writeGguf(outPath, { metadata, tensors, alignment: file.alignment });
