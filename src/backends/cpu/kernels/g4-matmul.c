@@ -190,28 +190,36 @@ ALWAYS_INLINE void qtile_legacy(int type, const uint8_t *w, size_t rb, int RB, c
     UNROLL for (int t = 0; t < TB; t++) out[(size_t)t * outStride + r] = _mm512_reduce_add_ps(accf[r][t]);
 }
 
-/* Q4_K scales and mins of the 8 sub-blocks of each of `n` (1 or 2) super-blocks → int32 lanes. */
+/* Q4_K scales and mins of the 8 sub-blocks of each of `n` (1 or 2) super-blocks → int32 lanes (lane 8k + j:
+ * sub-block j of super-block k). Each super-block's 16 tail bytes (f16 d, f16 dmin, 12 bytes of 6-bit scales
+ * and mins, packed as ggml's get_scale_min_k4) are widened to int32 lanes and picked apart with lane
+ * permutes and per-lane shifts and masks. A single super-block (n = 1) is read twice: nothing past the row. */
 ALWAYS_INLINE void q4k_scales(const uint8_t *sb, int n, __m512i *sc, __m512i *mn, __m512 *d, __m512 *dmin) {
-  int32_t s[16], m[16];
-  float dv[16], mv[16];
-  for (int k = 0; k < 2; k++) {
-    const uint8_t *p = sb + 16 * (k < n ? k : 0);
-    const uint8_t *q = p + 4;
-    float dd = g4_f16_to_f32((uint16_t)(p[0] | (p[1] << 8))), dm = g4_f16_to_f32((uint16_t)(p[2] | (p[3] << 8)));
-    for (int j = 0; j < 8; j++) {
-      int scj, mj;
-      if (j < 4) { scj = q[j] & 63; mj = q[j + 4] & 63; }
-      else { scj = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); mj = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-      s[8 * k + j] = scj;
-      m[8 * k + j] = mj;
-      dv[8 * k + j] = dd;
-      mv[8 * k + j] = dm;
-    }
-  }
-  *sc = _mm512_loadu_si512(s);
-  *mn = _mm512_loadu_si512(m);
-  *d = _mm512_loadu_ps(dv);
-  *dmin = _mm512_loadu_ps(mv);
+  const uint8_t *p1 = n == 2 ? sb + 16 : sb;
+  const __m512i b0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)sb));
+  const __m512i b1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p1));
+  /* Byte q[i] of super-block k is table entry 16k + 4 + i. */
+  const __m512i idxLo = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);  /* sc: q[j] (j<4), q[j+4] (j≥4) */
+  const __m512i idxM = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);   /* m: q[j+4] */
+  const __m512i idxScHi = _mm512_setr_epi32(4, 4, 4, 4, 4, 5, 6, 7, 20, 20, 20, 20, 20, 21, 22, 23);    /* q[j−4] (j≥4) */
+  const __m512i idxMHi = _mm512_setr_epi32(4, 4, 4, 4, 8, 9, 10, 11, 20, 20, 20, 20, 24, 25, 26, 27);   /* q[j] (j≥4) */
+  const __mmask16 upper = 0xF0F0; /* lanes with j ≥ 4 */
+  const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15);
+  __m512i lo = _mm512_permutex2var_epi32(b0, idxLo, b1);
+  __m512i scv = _mm512_mask_and_epi32(_mm512_and_si512(lo, m63), upper, lo, m15);
+  scv = _mm512_mask_or_epi32(scv, upper, scv, _mm512_slli_epi32(_mm512_srli_epi32(_mm512_permutex2var_epi32(b0, idxScHi, b1), 6), 4));
+  __m512i mq = _mm512_permutex2var_epi32(b0, idxM, b1);
+  __m512i mnv = _mm512_mask_srli_epi32(_mm512_and_si512(mq, m63), upper, mq, 4);
+  mnv = _mm512_mask_or_epi32(mnv, upper, mnv, _mm512_slli_epi32(_mm512_srli_epi32(_mm512_permutex2var_epi32(b0, idxMHi, b1), 6), 4));
+  *sc = scv;
+  *mn = mnv;
+  uint16_t h[4];
+  __builtin_memcpy(&h[0], sb, 2);
+  __builtin_memcpy(&h[1], sb + 2, 2);
+  __builtin_memcpy(&h[2], p1, 2);
+  __builtin_memcpy(&h[3], p1 + 2, 2);
+  *d = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)h[2]), _mm_set1_epi16((short)h[0])));
+  *dmin = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)h[3]), _mm_set1_epi16((short)h[1])));
 }
 
 /* Q4_K: lanes are 32-value sub-blocks; value = d·sc·q − dmin·m. */
@@ -314,16 +322,18 @@ ALWAYS_INLINE void qtile_q6k(const uint8_t *w, size_t rb, int RB, const uint8_t 
       }
     }
     UNROLL for (int r = 0; r < RB; r++) {
-      const uint8_t *sb = w + (size_t)r * rb + (size_t)24 * nb + (size_t)18 * (b0 / 8);
-      int32_t sa[16], sbv[16];
-      float dv[16];
-      for (int k = 0; k < 2; k++) {
-        const uint8_t *p = sb + 18 * (k < g / 8 ? k : 0);
-        float dd = g4_f16_to_f32((uint16_t)(p[16] | (p[17] << 8)));
-        for (int j = 0; j < 8; j++) { sa[8 * k + j] = (int8_t)p[2 * j]; sbv[8 * k + j] = (int8_t)p[2 * j + 1]; dv[8 * k + j] = dd; }
-      }
-      __m512i scA = _mm512_loadu_si512(sa), scB = _mm512_loadu_si512(sbv);
-      __m512 d = _mm512_maskz_loadu_ps(lm, dv);
+      /* The group's two super-blocks (18 bytes each: 16 int8 scales, f16 d); a short last group has one,
+       * read twice so that nothing past the row is touched (its lanes are masked off). Sub-block j of
+       * super-block k has scales s[2j] (chunks 0-3) and s[2j+1] (chunks 4-7): sign-extended to int16 pairs,
+       * each pair one int32 lane, they split into even (low half) and odd (high half) with two shifts. */
+      const uint8_t *p0 = w + (size_t)r * rb + (size_t)24 * nb + (size_t)18 * (b0 / 8);
+      const uint8_t *p1 = g == 16 ? p0 + 18 : p0;
+      __m512i s16 = _mm512_cvtepi8_epi16(_mm256_set_m128i(_mm_loadu_si128((const __m128i *)p1), _mm_loadu_si128((const __m128i *)p0)));
+      __m512i scA = _mm512_srai_epi32(_mm512_slli_epi32(s16, 16), 16), scB = _mm512_srai_epi32(s16, 16);
+      uint16_t d0, d1;
+      __builtin_memcpy(&d0, p0 + 16, 2);
+      __builtin_memcpy(&d1, p1 + 16, 2);
+      __m512 d = _mm512_maskz_mov_ps(lm, _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)d1), _mm_set1_epi16((short)d0))));
       UNROLL for (int t = 0; t < TB; t++) {
         __m512i s = _mm512_add_epi32(_mm512_mullo_epi32(accA[r][t], scA), _mm512_mullo_epi32(accB[r][t], scB));
         accf[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, dx[t]), accf[r][t]);
