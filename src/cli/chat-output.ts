@@ -91,5 +91,7 @@ export class ChatEventPrinter {
 export function formatStats(s: GenerationStats): string {
   const decodeSeconds = s.totalSeconds - s.firstTokenSeconds;
   const rate = s.completionTokens > 1 && decodeSeconds > 0 ? (s.completionTokens - 1) / decodeSeconds : 0;
-  return `${s.completionTokens} tokens in ${s.totalSeconds.toFixed(2)} s — prompt ${s.promptTokens} tokens in ${s.firstTokenSeconds.toFixed(2)} s, then ${rate.toFixed(1)} tokens/s`;
+  // A stopped answer never reports its usage: its prompt size is unknown (0), so say only the time.
+  const prompt = s.promptTokens > 0 ? `prompt ${s.promptTokens} tokens in ${s.firstTokenSeconds.toFixed(2)} s` : `first token after ${s.firstTokenSeconds.toFixed(2)} s`;
+  return `${s.completionTokens} tokens in ${s.totalSeconds.toFixed(2)} s — ${prompt}, then ${rate.toFixed(1)} tokens/s`;
 }
