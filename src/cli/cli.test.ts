@@ -71,6 +71,13 @@ describe("gemma4 CLI", () => {
     assert.ok(promptTokens(chat) > promptTokens(plain) + 4, `chat format adds turn markers: ${chat.stderr}`);
   });
 
+  it("a reader that closes the pipe early (| head) ends the command quietly, exit 0", () => {
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" run "Call me Ishmael." --max-new-tokens 2000 | head -c 1`], { encoding: "utf8" });
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.length, 1);
+    assert.equal(r.stderr, "", "no EPIPE stack trace");
+  });
+
   it("user errors print one line and exit 2, leaving no partial output", () => {
     const cases: [string[], RegExp][] = [
       [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such folder/],

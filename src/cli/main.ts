@@ -53,6 +53,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 // Only when executed (not when imported by tests).
 const invokedAs = process.argv[1] ?? "";
 if (/[\\/](main\.js|gemma4)$/.test(invokedAs)) {
+  // `gemma4 run … | head`: when the reader closes the pipe, stop quietly like other Unix tools instead
+  // of dying on an unhandled EPIPE with a stack trace. Files are written to a temp name and renamed, so
+  // stopping here leaves nothing half-written.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (e: unknown) => { console.error(e); process.exitCode = 1; },
