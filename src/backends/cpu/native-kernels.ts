@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setLargeReadAllocator } from "../../formats/file-io.js";
 import type { KernelModule, MemoryBlock } from "./kernel-module.js";
 
 interface NativeAddon {
@@ -14,6 +15,7 @@ interface NativeAddon {
   call(op: number): void;
   address(view: ArrayBufferView | ArrayBuffer): number;
   variant(i: number): [string, boolean] | undefined;
+  adviseHugePages(bytes: Uint8Array): number;
 }
 
 /** A block backed by a JS array buffer (kept referenced by the block itself). */
@@ -25,6 +27,8 @@ class NativeBlock implements MemoryBlock {
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, "build", "native", "gemma4-cpu.node");
 
+const HUGE_PAGE = 2 << 20;
+
 let loaded: NativeKernels | null | undefined;
 
 /** The native kernels, or null when the addon was not built (no compiler at install) or does not load. */
@@ -34,7 +38,11 @@ export function loadNativeKernels(): NativeKernels | null {
   if (!existsSync(NATIVE_ADDON_PATH)) return null;
   try {
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    loaded = new NativeKernels(addon);
+    const kernels = new NativeKernels(addon);
+    loaded = kernels;
+    // Weights read from files from now on land on huge pages; GEMMA4_HUGE_PAGES=0 keeps ordinary pages
+    // (to measure the difference).
+    if (process.env.GEMMA4_HUGE_PAGES !== "0") setLargeReadAllocator((n) => kernels.allocateOnHugePages(n));
   } catch {
     loaded = null;
   }
@@ -70,6 +78,16 @@ export class NativeKernels implements KernelModule {
 
   free(_block: MemoryBlock): void {
     // Garbage collection returns array buffers; the backend's pool reuses blocks before that.
+  }
+
+  /** Fresh memory for `byteLength` bytes read from a file, starting on a 2 MiB boundary and advised onto
+   *  huge pages before anything touches it (kernels/g4-napi.c says why: page walks in decode). */
+  allocateOnHugePages(byteLength: number): Uint8Array {
+    const buffer = new ArrayBuffer(byteLength + HUGE_PAGE);
+    const base = this.addon.address(buffer);
+    const view = new Uint8Array(buffer, (HUGE_PAGE - (base % HUGE_PAGE)) % HUGE_PAGE, byteLength);
+    this.addon.adviseHugePages(view);
+    return view;
   }
 
   adopt(data: Uint8Array): MemoryBlock {
