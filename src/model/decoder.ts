@@ -79,6 +79,9 @@ export class GemmaDecoder {
       for (const layer of config.layers) {
         const input = h;
         h = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, batch, perLayerInputs));
+        // Each layer's input is dead once its output exists: freed now, not at the end of the pass, so a
+        // long prefill holds two hidden states instead of one per layer (E2B, 512 tokens: 35 × 3 MB).
+        backend.release(input);
         if (layer.index < config.numLayers - 1) onHiddenState?.(layer.index + 1, h);
       }
       h = backend.rmsNorm(h, weights.finalNorm, config.normForm, config.rmsNormEps, config.hiddenDim);
@@ -100,12 +103,18 @@ export class GemmaDecoder {
     const { backend, config, weights } = this;
     const ple = config.perLayerEmbedding;
     if (!ple || !weights.perLayer) return null;
+    // [T, L·P] tensors are large in a long prefill (E2B, 512 tokens: 18 MB each): each intermediate is
+    // freed as soon as the next exists, so the pool hands its memory on instead of holding six at once.
+    const then = (x: Tensor, next: Tensor): Tensor => { backend.release(x); return next; };
     const token = embedRows(backend, weights.perLayer.embed, ids, Math.fround(Math.sqrt(ple.dim)));
     // Projected from the already-scaled main embedding h0.
     let context = backend.matmul(h0, weights.perLayer.modelProjection);
-    context = backend.scale(context, Math.fround(config.hiddenDim ** -0.5));
-    context = backend.rmsNorm(context, weights.perLayer.projectionNorm, config.normForm, config.rmsNormEps, ple.dim);
-    return backend.scale(backend.add(context, token), INV_SQRT2);
+    context = then(context, backend.scale(context, Math.fround(config.hiddenDim ** -0.5)));
+    context = then(context, backend.rmsNorm(context, weights.perLayer.projectionNorm, config.normForm, config.rmsNormEps, ple.dim));
+    const sum = backend.add(context, token);
+    backend.release(context);
+    backend.release(token);
+    return then(sum, backend.scale(sum, INV_SQRT2));
   }
 
   private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, batch: BatchRows, perLayerInputs: Tensor | null): Tensor {
@@ -113,11 +122,12 @@ export class GemmaDecoder {
     const norm = (x: Tensor, weight: LayerWeights["inputNorm"] | null): Tensor =>
       weight ? backend.rmsNorm(x, weight, config.normForm, config.rmsNormEps, config.hiddenDim) : x;
 
-    const attended = this.attention(layer, w, norm(h, w.inputNorm), batch);
+    // Attention's and the MLP's intermediates go back to the pool when each ends, not with the layer.
+    const attended = backend.tidy(() => this.attention(layer, w, norm(h, w.inputNorm), batch));
     h = backend.add(h, norm(attended, w.postAttentionNorm));
 
     const residual = h;
-    let ff = this.mlp(w, norm(residual, w.preFeedforwardNorm));
+    let ff = backend.tidy(() => this.mlp(w, norm(residual, w.preFeedforwardNorm)));
     if (w.moe && config.moe) {
       ff = norm(ff, w.moe.postFeedforwardNorm1);
       // The router reads the un-normed residual, through its own weightless norm × scale × H^-½ (spec §4.8).
