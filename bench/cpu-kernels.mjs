@@ -1,6 +1,8 @@
 // Kernel throughput of the CPU backend: matrix-vector (decode) in GB/s of weights read, matrix-matrix
 // (prefill) in GFLOP/s, for Gemma-3-1B-sized products. Minimum of repeated runs (robust to a busy machine).
-// Usage: node bench/cpu-kernels.mjs [threads] [dtype,...]
+// Matrix-vector products cycle through copies of the weight totalling at least 512 MB, so that each
+// product reads its weight from memory as a decode step does (one matrix alone stays in L3 between runs).
+// Usage: node bench/cpu-kernels.mjs [threads] [dtype,...] [variant]
 import { CpuBackend } from "../dist/backends/cpu/cpu-backend.js";
 import { loadNativeKernels } from "../dist/backends/cpu/native-kernels.js";
 import { quantizeRow } from "../dist/formats/quant/quantize-row.js";
@@ -44,8 +46,10 @@ for (const dtype of dtypes) {
     const host = weight(dtype, N, K);
     const bytes = host.data.byteLength;
     const w = backend.uploadWeight(host);
+    const copies = Array.from({ length: Math.ceil(512e6 / bytes) }, () => backend.uploadWeight({ ...host, data: host.data.slice() }));
     const x1 = backend.fromHost(new Float32Array(K).map(() => Math.random()), [1, K]);
-    const gemv = time(() => backend.tidy(() => { backend.matmul(x1, w); }), 30);
+    let next = 0;
+    const gemv = time(() => backend.tidy(() => { backend.matmul(x1, copies[next++ % copies.length]); }), 3 * copies.length);
     const T = 128;
     const xT = backend.fromHost(new Float32Array(T * K).map(() => Math.random()), [T, K]);
     const gemm = time(() => backend.tidy(() => { backend.matmul(xT, w); }), 5);
