@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The checks that need a GPU machine with no Node.js and no network (the H100/H200 lent to some sessions),
+# run from the repository root there, results under $OUT:
+#   1. bench/webgpu-fixture-deltas.mjs: every HF fixture on the GPU's own kernels vs transformers and the reference;
+#   2. bench/webgpu-decode.mjs: issue 6's 7.4B Gemma 4 shape, decode / prefill tokens/s in bf16, Q8_0, Q4_0;
+#   3. test/interop: transformers loads the default model our trainer wrote, PEFT loads our LoRA adapter
+#      (the machine's Python has torch, transformers and peft), compared with our reference backend;
+#   4. the WebGPU test files on the real adapter.
+# Prepared on a machine with Node (all git-ignored, carried as .device-carry, ~30 MB):
+#   mkdir -p .device-carry/debs && (cd .device-carry/debs && apt-get download libvulkan1 libegl1 libglvnd0 \
+#     libopengl0 libgl1 libglx0 libgles2)
+#   xz -T2 -6 -c "$(command -v node)" > .device-carry/node.xz
+#   (cd node_modules && tar cf - webgpu/index.js webgpu/package.json webgpu/types.d.ts webgpu/dist/linux-x64 \
+#     @huggingface/jinja @huggingface/tokenizers | xz -9 > ../.device-carry/node_modules.tar.xz)
+#   npm run build && tar cf - dist | xz -9 > .device-carry/dist.tar.xz
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT" /tmp/gpu-bin
+C=.device-carry
+for f in "$C"/debs/*.deb; do dpkg -x "$f" /; done
+ldconfig
+xz -dc "$C/node.xz" > /tmp/gpu-bin/node && chmod +x /tmp/gpu-bin/node
+export PATH=/tmp/gpu-bin:$PATH XDG_RUNTIME_DIR=/tmp
+mkdir -p node_modules && tar xJf "$C/node_modules.tar.xz" -C node_modules && tar xJf "$C/dist.tar.xz"
+ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$ICD" ] && export VK_DRIVER_FILES=$ICD
+EGL=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -f "$EGL" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$EGL
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv; node -v; nproc; } > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+
+# 3 runs on the CPU beside the GPU work.
+( node test/interop/write-our-outputs.mjs /tmp/ours.json && PYTHONUNBUFFERED=1 timeout 300 python3 test/interop/check_transformers_peft.py /tmp/ours.json ) > "$OUT/interop.txt" 2>&1 &
+INTEROP=$!
+
+echo "== fixture deltas"
+timeout 120 node bench/webgpu-fixture-deltas.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/fixture-deltas.txt"
+echo "== decode bench"
+timeout 420 node bench/webgpu-decode.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/webgpu-decode.txt"
+echo "== interop"
+wait $INTEROP
+cat "$OUT/interop.txt"
+echo "== webgpu tests"
+GEMMA4_REQUIRE_WEBGPU=1 timeout 150 node --test dist/backends/webgpu/*.test.js > "$OUT/webgpu-tests.txt" 2>&1
+tail -12 "$OUT/webgpu-tests.txt"
