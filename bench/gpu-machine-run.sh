@@ -13,8 +13,12 @@
 #   (cd node_modules && tar cf - webgpu/index.js webgpu/package.json webgpu/types.d.ts webgpu/dist/linux-x64 \
 #     @huggingface/jinja @huggingface/tokenizers | xz -9 > ../.device-carry/node_modules.tar.xz)
 #   npm run build && tar cf - dist | xz -9 > .device-carry/dist.tar.xz
+# CHECKS (default "deltas decode interop tests") picks the parts; DECODE_ARGS go to webgpu-decode.mjs
+# (e.g. --profile: GPU time per kernel).
 set -u
 OUT=${OUT:-/tmp/gpu-out}
+CHECKS=${CHECKS:-deltas decode interop tests}
+has() { case " $CHECKS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 mkdir -p "$OUT" /tmp/gpu-bin
 C=.device-carry
 for f in "$C"/debs/*.deb; do dpkg -x "$f" /; done
@@ -30,16 +34,15 @@ EGL=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 cat "$OUT/machine.txt"
 
 # 3 runs on the CPU beside the GPU work.
-( node test/interop/write-our-outputs.mjs /tmp/ours.json && PYTHONUNBUFFERED=1 timeout 300 python3 test/interop/check_transformers_peft.py /tmp/ours.json ) > "$OUT/interop.txt" 2>&1 &
-INTEROP=$!
+has interop && ( node test/interop/write-our-outputs.mjs /tmp/ours.json && PYTHONUNBUFFERED=1 timeout 300 python3 test/interop/check_transformers_peft.py /tmp/ours.json ) > "$OUT/interop.txt" 2>&1 &
 
-echo "== fixture deltas"
-timeout 120 node bench/webgpu-fixture-deltas.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/fixture-deltas.txt"
-echo "== decode bench"
-timeout 420 node bench/webgpu-decode.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/webgpu-decode.txt"
-echo "== interop"
-wait $INTEROP
-cat "$OUT/interop.txt"
-echo "== webgpu tests"
-GEMMA4_REQUIRE_WEBGPU=1 timeout 150 node --test dist/backends/webgpu/*.test.js > "$OUT/webgpu-tests.txt" 2>&1
-tail -12 "$OUT/webgpu-tests.txt"
+has deltas && echo "== fixture deltas" && timeout 120 node bench/webgpu-fixture-deltas.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/fixture-deltas.txt"
+# Dawn rounds GPU timestamps to 100 µs unless told not to (only --profile reads them).
+has decode && echo "== decode bench" && GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization" timeout 420 node bench/webgpu-decode.mjs ${DECODE_ARGS:-} 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/webgpu-decode.txt"
+if has interop; then echo "== interop"; wait; cat "$OUT/interop.txt"; fi
+if has tests; then
+  echo "== webgpu tests"
+  GEMMA4_REQUIRE_WEBGPU=1 timeout 150 node --test dist/backends/webgpu/*.test.js > "$OUT/webgpu-tests.txt" 2>&1
+  tail -12 "$OUT/webgpu-tests.txt"
+fi
+

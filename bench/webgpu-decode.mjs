@@ -5,6 +5,9 @@
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
 //   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill
 //            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
+//            --profile (GPU time per kernel from timestamp queries, for 4 decode steps and one prefill; each
+//            dispatch then runs in its own pass. GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization"
+//            keeps Dawn from rounding the timestamps)
 //
 // Per weight dtype, in one process: load random weights (bf16, or ggml Q8_0 / Q4_0 blocks for every
 // matrix; norms stay bf16), prefill a --prompt-token prompt, then time --steps greedy decode steps (one
@@ -33,6 +36,7 @@ const promptLen = Number(flag("prompt", tiny ? 16 : 128));
 const steps = Number(flag("steps", tiny ? 8 : 64));
 const prefillLen = args.includes("--no-prefill") ? 0 : Number(flag("prefill", tiny ? 64 : 2048));
 const WARMUP = tiny ? 2 : 8;
+const profiling = args.includes("--profile");
 
 // The issue's shape: hidden 3584, 32 layers (5 sliding : 1 full), 16 heads, 8 kv heads, head_dim 256;
 // full layers head_dim 512 with 4 kv heads and k = v; intermediate 14336; vocab 262144; window 1024.
@@ -109,6 +113,17 @@ function uploadRandom(backend, dtype, shape, counter) {
 // ---- measurements ---------------------------------------------------------------------------------------
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** GPU milliseconds per run (of `runs`) by kernel, largest first, with the total. */
+function profileRows(byPipeline, runs) {
+  const rows = [...byPipeline].map(([kernel, { count, ns }]) => ({ kernel, dispatches: count / runs, ms: ns / 1e6 / runs })).sort((a, b) => b.ms - a.ms);
+  return { totalMs: rows.reduce((a, r) => a + r.ms, 0), rows };
+}
+const printProfile = (what, p) => {
+  if (!p) return;
+  console.log(`  ${what}: GPU time ${p.totalMs.toFixed(2)} ms in all; by kernel:`);
+  for (const r of p.rows.slice(0, 12)) console.log(`    ${r.ms.toFixed(3).padStart(9)} ms  ${String(r.dispatches).padStart(5)}×  ${r.kernel}`);
+};
+
 async function copyBandwidth(backend) {
   const device = backend.ctx.device;
   const bytes = Math.min(tiny ? 64 << 20 : 1 << 30, backend.ctx.maxBindingBytes);
@@ -142,19 +157,34 @@ async function runDtype(backend, dtype, copyBw) {
   // Bytes one decode step reads: every matrix once (the tied embedding as the output head; its lookup is one row).
   const stepBytes = counter.bytes;
 
-  const maxContext = promptLen + WARMUP + steps + 1;
+  const maxContext = promptLen + WARMUP + steps + 8; // + the profiled steps
   const cache = new KvCache(backend, config, { maxContext, maxChunk: promptLen });
   const prompt = Int32Array.from({ length: promptLen }, (_, i) => (i * 7919) % shape.vocab);
   const first = backend.tidy(() => decoder.forward(prompt, cache, { logits: "last" }));
   let token = (await backend.sampleGreedy(first)).ids[0];
   backend.release(first);
   const times = [];
-  for (let i = 0; i < WARMUP + steps; i++) {
+  const recordTimes = [];
+  let dispatches0 = 0;
+  const step = async () => {
     const s0 = performance.now();
     const logits = decoder.forward(Int32Array.of(token), cache, { logits: "last" });
+    const s1 = performance.now();
     token = (await backend.sampleGreedy(logits)).ids[0];
     backend.release(logits);
-    if (i >= WARMUP) times.push(performance.now() - s0);
+    return [performance.now() - s0, s1 - s0];
+  };
+  for (let i = 0; i < WARMUP + steps; i++) {
+    if (i === WARMUP) dispatches0 = backend.ctx.stats.dispatches;
+    const [total, record] = await step();
+    if (i >= WARMUP) { times.push(total); recordTimes.push(record); }
+  }
+  const dispatchesPerStep = (backend.ctx.stats.dispatches - dispatches0) / steps;
+  let decodeProfile = null;
+  if (profiling && backend.ctx.startProfile()) {
+    const PROFILED = 4; // within maxContext
+    for (let i = 0; i < PROFILED; i++) await step();
+    decodeProfile = profileRows(await backend.ctx.stopProfile(), PROFILED);
   }
   cache.dispose();
   const stepMs = median(times);
@@ -162,6 +192,7 @@ async function runDtype(backend, dtype, copyBw) {
   const bw = stepBytes / (stepMs / 1000);
 
   let prefill = null;
+  let prefillProfile = null;
   if (prefillLen > 0) {
     const ids = Int32Array.from({ length: prefillLen }, (_, i) => (i * 104729) % shape.vocab);
     const runs = [];
@@ -173,13 +204,19 @@ async function runDtype(backend, dtype, copyBw) {
       session.dispose();
     }
     prefill = prefillLen / (runs[1] / 1000);
+    if (profiling && backend.ctx.startProfile()) {
+      const session = new Session(decoder, { maxContext: prefillLen, prefillChunk: prefillLen });
+      await session.prefill(ids);
+      session.dispose();
+      prefillProfile = profileRows(await backend.ctx.stopProfile(), 1);
+    }
   }
   for (const w of new Set(Object.values(weights).flatMap(function flat(v) { return v && typeof v === "object" ? ("dtype" in v ? [v] : Object.values(v).flatMap(flat)) : []; }))) backend.release(w);
   await backend.finish();
-  return { dtype, loadS, stepBytes, stepMs, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], tokS, bw, share: bw / copyBw, prefill };
+  return { dtype, loadS, stepBytes, stepMs, recordMs: median(recordTimes), dispatchesPerStep, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], tokS, bw, share: bw / copyBw, prefill, decodeProfile, prefillProfile };
 }
 
-const backend = await WebGpuBackend.create(args.includes("--gpu-kernels") ? { simpleKernels: false } : {});
+const backend = await WebGpuBackend.create({ ...(args.includes("--gpu-kernels") ? { simpleKernels: false } : {}), profiling });
 const a = backend.adapter;
 console.log(`# webgpu-decode ${tiny ? "(tiny shape: smoke test, timings meaningless)" : "(issue 6 shape)"}`);
 console.log(`adapter: ${a.vendor} / ${a.architecture} / ${a.device} / ${a.description} via ${a.runtime}; features: ${a.features.join(" ")}`);
@@ -194,6 +231,9 @@ for (const dtype of dtypes) {
   results.push(r);
   console.log(`${dtype}: loaded in ${r.loadS.toFixed(1)} s; ${(r.stepBytes / 1e9).toFixed(2)} GB/step; decode ${r.tokS.toFixed(1)} tok/s (median ${r.stepMs.toFixed(2)} ms, p10 ${r.p10.toFixed(2)} ms), ` +
     `${(r.bw / 1e9).toFixed(0)} GB/s = ${(100 * r.share).toFixed(0)}% of copy` + (r.prefill ? `; prefill ${prefillLen}: ${r.prefill.toFixed(0)} tok/s (${(r.prefill / 22700).toFixed(3)}× transformers' 22,700)` : ""));
+  console.log(`  decode step: ${r.dispatchesPerStep} dispatches, recorded by JS in ${r.recordMs.toFixed(2)} ms (median) of the ${r.stepMs.toFixed(2)} ms step`);
+  printProfile("decode step", r.decodeProfile);
+  printProfile(`prefill ${prefillLen}`, r.prefillProfile);
 }
 const base = results.find((r) => r.dtype === "bf16");
 if (base) for (const r of results) if (r !== base) console.log(`${r.dtype} / bf16 decode: ${(r.tokS / base.tokS).toFixed(2)}× (target ${r.dtype === "q8_0" ? "2" : "3.5"}×)`);

@@ -12,6 +12,7 @@ import { parseHfConfig } from "../formats/hf-config.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
 import type { ModelConfig } from "./model-config.js";
 import { weightSpecs } from "./weight-table.js";
+import { stringifyHfConfig } from "../formats/hf-config-json.js";
 
 export interface RandomCheckpointOptions {
   readonly dtype?: "f32" | "f16" | "bf16";
@@ -45,15 +46,15 @@ export function writeRandomCheckpoint(dir: string, hfConfig: Readonly<Record<str
     },
   }));
   writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-  writeJsonAtomic(configPath, hfConfig);
+  writeJsonAtomic(configPath, hfConfig, stringifyHfConfig);
   writeJsonAtomic(join(dir, "generation_config.json"), { bos_token_id: config.bosTokenId, eos_token_id: [...config.eosTokenIds], pad_token_id: config.padTokenId });
   return config;
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
+export function writeJsonAtomic(path: string, value: unknown, stringify = (v: unknown) => JSON.stringify(v, null, 2) + "\n"): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
+    writeFileSync(tmp, stringify(value));
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

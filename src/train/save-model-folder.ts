@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { fromFloat32 } from "../formats/dtype.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
+import { stringifyHfConfig } from "../formats/hf-config-json.js";
 
 /** Files a model folder may carry besides config and weights; copied when present in the source folder. */
 export const COMPANION_FILES = [
@@ -39,7 +40,7 @@ export function saveModelFolder(dir: string, options: SaveModelOptions): void {
   }));
   writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt", ...options.metadata });
   const config = { ...options.config, dtype: options.dtype === "f32" ? "float32" : "bfloat16" };
-  writeAtomically(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  writeAtomically(join(dir, "config.json"), stringifyHfConfig(config));
   if (options.companionsFrom) {
     for (const name of COMPANION_FILES) {
       const from = join(options.companionsFrom, name);

@@ -62,12 +62,14 @@ export function describe(adapter: GPUAdapter, runtime: string): AdapterDescripti
   };
 }
 
-export async function acquireGpu(): Promise<GpuHandle> {
+/** @param features optional features to enable where the adapter has them (e.g. "timestamp-query"). */
+export async function acquireGpu(features: readonly GPUFeatureName[] = []): Promise<GpuHandle> {
   const { adapter, runtime } = await requestAdapter();
   const limits = adapter.limits;
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({
+      requiredFeatures: features.filter((f) => adapter.features.has(f)),
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,

@@ -26,6 +26,9 @@ export interface ArenaSlice {
 
 export type Binding = GPUBuffer | ArenaSlice | { readonly buffer: GPUBuffer; readonly size: number; readonly offset?: number };
 
+/** Dispatches per timestamp query set when profiling (WebGPU allows 4096 queries per set). */
+const PROFILE_SET_DISPATCHES = 2048;
+
 export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -52,6 +55,7 @@ export class GpuContext {
   /** Incremented by every flush: arena slices from an older generation are gone. */
   generation = 0;
   readonly stats = { submits: 0, buffersCreated: 0, dispatches: 0, pipelinesCreated: 0, bindGroupsCreated: 0 };
+  private profile: { readonly querySets: GPUQuerySet[]; readonly labels: string[] } | null = null;
 
   /**
    * @param simpleKernels use barrier-free kernels (one thread per output) for every matmul: right for
@@ -185,11 +189,55 @@ export class GpuContext {
     this.check();
     const [x, y, z] = typeof workgroups === "number" ? foldWorkgroups(workgroups) : workgroups;
     if (x === 0 || y === 0 || z === 0) return;
+    const profiled = this.profile;
+    if (profiled) {
+      // Its own pass, with the GPU's clock read at the pass's start and end.
+      const i = profiled.labels.length % PROFILE_SET_DISPATCHES;
+      if (i === 0) profiled.querySets.push(this.device.createQuerySet({ type: "timestamp", count: 2 * PROFILE_SET_DISPATCHES }));
+      profiled.labels.push(pipeline.label);
+      this.endPass();
+      const querySet = profiled.querySets[profiled.querySets.length - 1]!;
+      this.pass = this.commandEncoder().beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+    }
     const pass = this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.bindGroup(pipeline, bindings));
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (profiled) this.endPass();
+  }
+
+  /** Times each following dispatch on the GPU, each in its own compute pass; false where the device was
+   *  opened without timestamp queries (WebGpuBackendOptions.profiling). */
+  startProfile(): boolean {
+    if (!this.device.features.has("timestamp-query")) return false;
+    this.endPass();
+    this.profile = { querySets: [], labels: [] };
+    return true;
+  }
+
+  /** Ends profiling: dispatch count and GPU nanoseconds per pipeline since startProfile. */
+  async stopProfile(): Promise<Map<string, { count: number; ns: number }>> {
+    const p = this.profile;
+    this.profile = null;
+    const byPipeline = new Map<string, { count: number; ns: number }>();
+    if (!p || p.labels.length === 0) return byPipeline;
+    this.endPass();
+    const resolve = this.createBuffer(16 * p.labels.length, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, "profile timestamps");
+    p.querySets.forEach((set, k) => {
+      const n = Math.min(PROFILE_SET_DISPATCHES, p.labels.length - k * PROFILE_SET_DISPATCHES);
+      this.commandEncoder().resolveQuerySet(set, 0, 2 * n, resolve, 16 * k * PROFILE_SET_DISPATCHES);
+    });
+    const stamps = new BigUint64Array(await this.readBack(resolve, 0, 16 * p.labels.length));
+    p.labels.forEach((label, i) => {
+      const entry = byPipeline.get(label) ?? { count: 0, ns: 0 };
+      entry.count++;
+      entry.ns += Number(stamps[2 * i + 1]! - stamps[2 * i]!);
+      byPipeline.set(label, entry);
+    });
+    for (const set of p.querySets) set.destroy();
+    resolve.destroy();
+    return byPipeline;
   }
 
   /** `bindings[i]` goes to @binding(i); null leaves a number unused. */

@@ -27,6 +27,7 @@ export async function nodeGpu(): Promise<GPU> {
   for (const [key, value] of Object.entries(dawn.globals)) {
     if (!(key in globalThis)) Object.defineProperty(globalThis, key, { value, configurable: true, writable: true });
   }
-  cached = dawn.create([]);
+  // Dawn's own options, e.g. GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization" for profiling.
+  cached = dawn.create((process.env.GEMMA4_DAWN_FLAGS ?? "").split(/\s+/).filter(Boolean));
   return cached;
 }

@@ -23,6 +23,9 @@ export interface WebGpuBackendOptions {
   readonly weightChunkBytes?: number;
   /** Barrier-free matmul kernels everywhere (default: only on CPU adapters such as llvmpipe/SwiftShader). */
   readonly simpleKernels?: boolean;
+  /** Open the device with timestamp queries (where the adapter has them) so `ctx.startProfile` can time
+   *  each dispatch on the GPU: a tool for benchmarks, off by default. */
+  readonly profiling?: boolean;
 }
 
 /** Adapters that run shaders on the CPU. */
@@ -38,7 +41,7 @@ export class WebGpuBackend implements Backend {
 
   /** Opens the GPU (throws DeviceError when there is no adapter). */
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-    const { device, description } = await acquireGpu();
+    const { device, description } = await acquireGpu(options.profiling ? ["timestamp-query"] : []);
     const simple = options.simpleKernels ?? isCpuAdapter(description);
     return new WebGpuBackend(new GpuContext(device, options.weightChunkBytes, simple), description);
   }
