@@ -13,7 +13,7 @@ import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
 import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
-import type { Backend, FloatWeightDtype, HostWeight, Tensor } from "./ops.js";
+import type { AttentionParams, Backend, FloatWeightDtype, HostWeight, Tensor } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
 import { join } from "node:path";
 
@@ -114,6 +114,26 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
     await compare("sliceColumns", backend, ref, (b) => b.sliceColumns(b.fromHost(a, shape), 5, 17), tol);
   });
 
+  /** Feeds tokens in `chunks` (random q, k, v; slot = position mod `capacity`) to a KV store on both
+   *  backends and compares every attention output. */
+  async function compareAttention(backend: Backend, params: AttentionParams, capacity: number, chunks: readonly number[]): Promise<void> {
+    const { numHeads, numKvHeads, headDim } = params;
+    const stores = [ref, backend].map((b) => b.createKvStore(numKvHeads, headDim, capacity));
+    let pos = 0;
+    for (const chunk of chunks) {
+      const positions = Int32Array.from({ length: chunk }, (_, i) => pos + i);
+      const slots = positions.map((p) => p % capacity);
+      const k = randomValues(rng, chunk * numKvHeads * headDim);
+      const v = randomValues(rng, chunk * numKvHeads * headDim);
+      const q = randomValues(rng, chunk * numHeads * headDim);
+      const kvShape = [chunk, numKvHeads * headDim];
+      [ref, backend].forEach((b, i) => b.writeKv(stores[i]!, b.fromHost(k, kvShape), b.fromHost(v, kvShape), slots, positions));
+      let call = 0;
+      await compare(`attention ${JSON.stringify(params)}: ${chunk} rows at ${pos}`, backend, ref, (b) => b.attention(b.fromHost(q, [chunk, numHeads * headDim]), stores[call++]!, positions, params), tol);
+      pos += chunk;
+    }
+  }
+
   it("attention over KV stores: sliding and full, GQA/MQA, softcap, ragged head dims, ring wrap", async () => {
     const backend = await makeBackend();
     const cases = [
@@ -122,24 +142,21 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
       { numHeads: 3, numKvHeads: 3, headDim: 64, window: 3, softcap: null },
       { numHeads: 8, numKvHeads: 2, headDim: 32, window: null, softcap: 10 },
     ];
-    for (const c of cases) {
-      const capacity = c.window === null ? 40 : c.window - 1 + 4;
-      const params = { ...c, scale: 0.3 };
-      const stores = [ref, backend].map((b) => b.createKvStore(c.numKvHeads, c.headDim, capacity));
-      // Feed 11 tokens in chunks of 1, 4, 2, 4: the sliding ring wraps.
-      let pos = 0;
-      for (const chunk of [1, 4, 2, 4]) {
-        const positions = Int32Array.from({ length: chunk }, (_, i) => pos + i);
-        const slots = positions.map((p) => p % capacity);
-        const k = randomValues(rng, chunk * c.numKvHeads * c.headDim);
-        const v = randomValues(rng, chunk * c.numKvHeads * c.headDim);
-        const q = randomValues(rng, chunk * c.numHeads * c.headDim);
-        const kvShape = [chunk, c.numKvHeads * c.headDim];
-        [ref, backend].forEach((b, i) => b.writeKv(stores[i]!, b.fromHost(k, kvShape), b.fromHost(v, kvShape), slots, positions));
-        let call = 0;
-        await compare(`attention ${JSON.stringify(c)} at ${pos}`, backend, ref, (b) => b.attention(b.fromHost(q, [chunk, c.numHeads * c.headDim]), stores[call++]!, positions, params), tol);
-        pos += chunk;
-      }
+    // 11 tokens in chunks of 1, 4, 2, 4: the sliding ring wraps.
+    for (const c of cases) await compareAttention(backend, { ...c, scale: 0.3 }, c.window === null ? 40 : c.window - 1 + 4, [1, 4, 2, 4]);
+  });
+
+  it("attention over long KV stores: decode split over many slot chunks, prefill tiles skipped by the mask", async () => {
+    const backend = await makeBackend();
+    const cases = [
+      { numHeads: 2, numKvHeads: 1, headDim: 40, window: null, softcap: null, chunks: [150, 1, 1, 70, 1, 1] },
+      { numHeads: 4, numKvHeads: 2, headDim: 24, window: 100, softcap: 30, chunks: [90, 1, 1, 38, 1, 1, 1] },
+      // Later rows of the first chunk and all of the third are far past the window of the first slots.
+      { numHeads: 2, numKvHeads: 2, headDim: 16, window: 64, softcap: null, chunks: [200, 1, 60, 1] },
+    ];
+    for (const { chunks, ...c } of cases) {
+      const capacity = c.window === null ? chunks.reduce((a, b) => a + b, 0) : c.window - 1 + Math.max(...chunks);
+      await compareAttention(backend, { ...c, scale: 0.2 }, capacity, chunks);
     }
   });
 

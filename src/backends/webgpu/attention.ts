@@ -5,7 +5,10 @@
  * head, walks the store's slots in tiles (K tile → masked, scaled, softcapped scores → online softmax →
  * V tile), so no [T, slots] score matrix is ever stored. The mask uses the positions stored in the slots
  * (p ≤ q, and q − p < W on sliding layers), so ring-buffer order does not matter. Tile sizes follow the
- * device's workgroup memory (q, o and one K/V tile live there).
+ * device's workgroup memory (q, o and one K/V tile live there). A slot tile that no query row of the
+ * workgroup can see (causally ahead of all of them, or behind all their windows) is skipped whole, which
+ * halves a causal prefill's work. A single query row (decode) goes to attention-decode.ts instead, which
+ * splits the slots over many workgroups.
  */
 import { UnsupportedError } from "../../errors.js";
 import type { AttentionParams } from "../ops.js";
@@ -13,6 +16,7 @@ import { f32Bits, formatBytes, type GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
 import { MATH_WGSL } from "./elementwise.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
+import { attentionDecode } from "./attention-decode.js";
 
 const THREADS = 64;
 
@@ -107,6 +111,7 @@ var<workgroup> S: array<f32, ${br * bc}>;
 var<workgroup> rowMax: array<f32, ${br}>;
 var<workgroup> rowSum: array<f32, ${br}>;
 var<workgroup> rowAlpha: array<f32, ${br}>;
+var<workgroup> tileLive: u32;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = P.D;
@@ -122,9 +127,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     acc[i] = 0.0;
   }
   for (var r = lid.x; r < BR; r += ${THREADS}u) { rowMax[r] = NEG; rowSum[r] = 0.0; }
+  var qMin = 0x7fffffff;
+  var qMax = -1;
+  for (var r = 0u; r < BR && r0 + r < P.T; r++) { qMin = min(qMin, QPos[r0 + r]); qMax = max(qMax, QPos[r0 + r]); }
   workgroupBarrier();
   for (var s0 = 0u; s0 < P.used; s0 += BC) {
     let nb = min(BC, P.used - s0);
+    if (lid.x == 0u) { tileLive = 0u; }
+    workgroupBarrier();
+    for (var c = lid.x; c < nb; c += ${THREADS}u) {
+      let kp = KPos[s0 + c];
+      if (kp >= 0 && kp <= qMax && (P.window == 0u || qMin - kp < i32(P.window))) { tileLive = 1u; }
+    }
+    if (workgroupUniformLoad(&tileLive) == 0u) { continue; }
     for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[i] = K[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
     workgroupBarrier();
     for (var i = lid.x; i < BR * BC; i += ${THREADS}u) {
@@ -202,11 +217,11 @@ export function attention(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, posi
   if (store.numKvHeads !== numKvHeads || store.headDim !== d) throw new Error("attention: KV store geometry does not match");
   if (q.cols !== numHeads * d || positions.length !== q.rows) throw new Error(`attention: q [${q.shape}] vs ${numHeads} heads × ${d}`);
   const T = q.rows;
-  const out = newTensor(ctx, q.shape);
   if (store.used === 0) ensureSlots(ctx, store, 1);
   const dMax = Math.max(32, 2 ** Math.ceil(Math.log2(d)));
-  // Decode gets one query row per workgroup; prefill the largest tile that fits.
-  const [br, bc] = tileSizes(ctx, dMax, T === 1 ? 1 : 32);
+  if (T === 1) return attentionDecode(ctx, q, store, positions, p, dMax);
+  const out = newTensor(ctx, q.shape);
+  const [br, bc] = tileSizes(ctx, dMax, 32);
   const pipeline = ctx.pipeline(`attention:${dMax}:${br}:${bc}`, () => attentionWgsl(dMax, br, bc));
   const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d]);
   const bytes = store.allocated * store.rowSize * 4;

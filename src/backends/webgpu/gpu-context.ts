@@ -1,6 +1,8 @@
 /**
- * The recorder behind every op: one command encoder (and one open compute pass) collects all work until a
- * readback needs it, then everything is submitted at once. Small host data an op needs (uniform params,
+ * The recorder behind every op: one command encoder (and one open compute pass) collects the work until a
+ * readback needs it, then it is submitted. Long recordings are also submitted every SUBMIT_EVERY
+ * dispatches, so the GPU starts on a decode step (~700 dispatches for a 32-layer model) while JS is still
+ * recording the rest, instead of waiting for all of it. Small host data an op needs (uniform params,
  * token ids, positions, cos/sin tables) goes into an upload arena that is written with one
  * `queue.writeBuffer` just before the submit, so no per-op buffers are created. Activation buffers come
  * from a pool keyed by size; pipelines and bind groups are cached, so a decode step in steady state
@@ -16,6 +18,9 @@ import type { GpuTensor } from "./gpu-tensors.js";
 
 const ARENA_ALIGN = 256; // minUniformBufferOffsetAlignment and minStorageBufferOffsetAlignment
 const INITIAL_ARENA_BYTES = 1 << 22;
+/** Dispatches per submit within one recording: each submit costs some tens of µs of driver time, and
+ *  every one lets the GPU start earlier. */
+const SUBMIT_EVERY = 96;
 
 /** A region of the upload arena (or of a dedicated buffer for large uploads). */
 export interface ArenaSlice {
@@ -35,6 +40,9 @@ export class GpuContext {
   private arena: GPUBuffer;
   private arenaMirror: Uint8Array;
   private arenaUsed = 0;
+  /** Arena bytes already written to the device by a submit within this recording. */
+  private arenaWritten = 0;
+  private dispatchesSinceSubmit = 0;
   private overflowBytes = 0;
   private readonly destroyAfterSubmit: GPUBuffer[] = [];
   private readonly pool = new Map<number, GPUBuffer[]>();
@@ -205,6 +213,7 @@ export class GpuContext {
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
     if (profiled) this.endPass();
+    else if (++this.dispatchesSinceSubmit >= SUBMIT_EVERY) this.submitRecorded();
   }
 
   /** Times each following dispatch on the GPU, each in its own compute pass; false where the device was
@@ -300,21 +309,32 @@ export class GpuContext {
     }
   }
 
-  /** Submits everything recorded so far (with the arena's contents written just before). */
-  flush(): void {
-    this.check();
+  /** Submits what is recorded so far, with the arena bytes it may read written just before; arena slices
+   *  stay valid (their offsets are not reused before the next flush). */
+  private submitRecorded(): void {
     this.endPass();
     const queue = this.device.queue;
-    if (this.arenaUsed > 0) queue.writeBuffer(this.arena, 0, this.arenaMirror, 0, this.arenaUsed);
-    const wanted = this.arenaUsed + this.overflowBytes;
-    this.arenaUsed = 0;
-    this.overflowBytes = 0;
-    this.generation++;
+    if (this.arenaUsed > this.arenaWritten) {
+      queue.writeBuffer(this.arena, this.arenaWritten, this.arenaMirror, this.arenaWritten, this.arenaUsed - this.arenaWritten);
+      this.arenaWritten = this.arenaUsed;
+    }
     if (this.encoder) {
       queue.submit([this.encoder.finish()]);
       this.encoder = null;
       this.stats.submits++;
     }
+    this.dispatchesSinceSubmit = 0;
+  }
+
+  /** Submits everything recorded so far and starts a new recording (arena slices handed out are gone). */
+  flush(): void {
+    this.check();
+    this.submitRecorded();
+    const wanted = this.arenaUsed + this.overflowBytes;
+    this.arenaUsed = 0;
+    this.arenaWritten = 0;
+    this.overflowBytes = 0;
+    this.generation++;
     for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
     if (wanted > this.arena.size) {
       // Prefill's cos/sin tables come back every forward: make room for them for good.

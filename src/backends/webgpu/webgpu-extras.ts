@@ -2,7 +2,7 @@
  * Checks of the WebGPU backend's own paths, beyond the shared conformance suite: weights split across
  * several storage bindings, the 256-thread matrix-vector and tiled kernels (the suite's small shapes take
  * the one-thread-per-output kernel), ggml Q8_0/Q4_0 blocks, greedy sampling on the device, a decode step
- * that creates no buffers in steady state, and a lost device turning into a DeviceError.
+ * that creates no buffers in steady state, long recordings submitted in pieces, and a lost device turning into a DeviceError.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
@@ -121,7 +121,7 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     assert.equal(ids[1], 10);
   });
 
-  it("a decode step in steady state creates no buffers and submits once", async () => {
+  it("a small decode step in steady state creates no buffers and submits once", async () => {
     const backend = makeBackend();
     const H = 64;
     const w = backend.uploadWeight({ dtype: "bf16", shape: [H, H], data: fromFloat32("bf16", random(rng, H * H)) });
@@ -144,6 +144,19 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     assert.equal(backend.ctx.stats.buffersCreated - before.buffersCreated, 0, "buffers created per step");
     assert.equal(backend.ctx.stats.submits - before.submits, 10, "one submit per step");
     assert.equal(backend.ctx.stats.bindGroupsCreated - before.bindGroupsCreated, 0, "bind groups created per step");
+  });
+
+  it("a long recording is submitted in pieces and every piece sees its own uploaded parameters", async () => {
+    const backend = makeBackend();
+    const before = backend.ctx.stats.submits;
+    const x0 = random(rng, 40);
+    const factors = Array.from({ length: 300 }, (_, i) => 1 + ((i % 7) - 3) / 100);
+    let expected = Float32Array.from(x0);
+    for (const f of factors) expected = expected.map((v) => Math.fround(v * Math.fround(f)));
+    const out = backend.tidy(() => factors.reduce((x, f) => backend.scale(x, f), backend.fromHost(x0, [1, 40])));
+    await expectClose("300 chained scales", backend.read(out), expected, 1e-6);
+    backend.release(out);
+    assert.ok(backend.ctx.stats.submits - before >= 3, `${backend.ctx.stats.submits - before} submits for 300 dispatches`);
   });
 
   it("a lost device gives a DeviceError, not a hang", async () => {

@@ -1,0 +1,152 @@
+/**
+ * Attention for one query row (decode), split over the key slots (spec §1.5, §2).
+ * The prefill kernel gives each head one workgroup that walks every slot, which at decode leaves a GPU with
+ * a handful of busy workgroups (16 heads → 16 of ~130 SMs on an H200) stepping serially through the cache:
+ * on the issue-6 shape it was 70% of a decode step. Here each workgroup takes one head and one chunk of
+ * slots: 64 threads score 64 slots at once (one slot per thread), softmax the tile online, and accumulate
+ * V with each thread owning D/64 output columns (coalesced reads). The chunks' partial results — unnormalised
+ * output, running max, running sum — are merged by a second small kernel, the flash-decoding scheme.
+ * Masking is the prefill kernel's: by the position stored in each slot, so ring order does not matter.
+ */
+import type { AttentionParams } from "../ops.js";
+import { f32Bits, type GpuContext } from "./gpu-context.js";
+import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
+import { MATH_WGSL } from "./elementwise.js";
+import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
+
+/** Threads per workgroup, and slots scored per tile (one per thread). */
+const THREADS = 64;
+/** Aim for this many workgroups per call so that every SM of a large GPU has work (fewer slots → fewer). */
+const TARGET_WORKGROUPS = 256;
+
+function partialWgsl(dMax: number): string {
+  const columnsPerThread = Math.max(1, dMax / THREADS);
+  return `
+struct Params { numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32, chunk: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Part: array<f32>;
+@group(0) @binding(3) var<storage, read> K: array<f32>;
+@group(0) @binding(4) var<storage, read> V: array<f32>;
+@group(0) @binding(5) var<storage, read> KPos: array<i32>;
+@group(0) @binding(6) var<storage, read> QPos: array<i32>;
+${MATH_WGSL}
+const TS = ${THREADS}u;
+const R = ${columnsPerThread}u;
+const NEG = -3.0e38;
+var<workgroup> qs: array<f32, ${dMax}>;
+var<workgroup> S: array<f32, ${THREADS}>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let D = P.D;
+  let h = wid.y;
+  let kvBase = (h / P.group) * D;
+  let slotStride = P.numKvHeads * D;
+  for (var j = lid.x; j < D; j += TS) { qs[j] = Q[h * D + j]; }
+  workgroupBarrier();
+  let qp = QPos[0];
+  var m = NEG;
+  var l = 0.0;
+  var acc: array<f32, R>;
+  let begin = wid.x * P.chunk;
+  let end = min(P.used, begin + P.chunk);
+  for (var t0 = begin; t0 < end; t0 += TS) {
+    let nb = min(TS, end - t0);
+    var score = NEG;
+    if (lid.x < nb) {
+      let kp = KPos[t0 + lid.x];
+      if (kp >= 0 && kp <= qp && (P.window == 0u || u32(qp - kp) < P.window)) {
+        let base = (t0 + lid.x) * slotStride + kvBase;
+        var dotv = 0.0;
+        for (var j = 0u; j < D; j++) { dotv += qs[j] * K[base + j]; }
+        score = dotv * P.scale;
+        if (P.softcap > 0.0) { score = softcap(score, P.softcap); }
+      }
+    }
+    S[lid.x] = score;
+    workgroupBarrier();
+    var tileMax = NEG;
+    for (var i = 0u; i < nb; i++) { tileMax = max(tileMax, S[i]); }
+    workgroupBarrier();
+    let newMax = max(m, tileMax);
+    let alpha = select(exp(m - newMax), 0.0, m <= NEG);
+    S[lid.x] = select(exp(score - newMax), 0.0, score <= NEG);
+    workgroupBarrier();
+    var sum = 0.0;
+    for (var i = 0u; i < nb; i++) { sum += S[i]; }
+    l = l * alpha + sum;
+    m = newMax;
+    for (var r = 0u; r < R; r++) {
+      let j = lid.x + r * TS;
+      if (j < D) {
+        var a = acc[r] * alpha;
+        for (var i = 0u; i < nb; i++) { a += S[i] * V[(t0 + i) * slotStride + kvBase + j]; }
+        acc[r] = a;
+      }
+    }
+    workgroupBarrier();
+  }
+  let o = (h * nwg.x + wid.x) * (D + 2u);
+  for (var r = 0u; r < R; r++) {
+    let j = lid.x + r * TS;
+    if (j < D) { Part[o + j] = acc[r]; }
+  }
+  if (lid.x == 0u) { Part[o + D] = m; Part[o + D + 1u] = l; }
+}`;
+}
+
+const COMBINE_WGSL = `
+struct Params { D: u32, splits: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+const NEG = -3.0e38;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let D = P.D;
+  let h = wid.x;
+  let stride = D + 2u;
+  let first = h * P.splits;
+  var M = NEG;
+  for (var s = 0u; s < P.splits; s++) { M = max(M, Part[(first + s) * stride + D]); }
+  var L = 0.0;
+  for (var s = 0u; s < P.splits; s++) {
+    let ms = Part[(first + s) * stride + D];
+    if (ms > NEG) { L += Part[(first + s) * stride + D + 1u] * exp(ms - M); }
+  }
+  for (var j = lid.x; j < D; j += ${THREADS}u) {
+    var o = 0.0;
+    for (var s = 0u; s < P.splits; s++) {
+      let ms = Part[(first + s) * stride + D];
+      if (ms > NEG) { o += Part[(first + s) * stride + j] * exp(ms - M); }
+    }
+    O[h * D + j] = select(0.0, o / L, L > 0.0);
+  }
+}`;
+
+/** Slots per workgroup: whole tiles, as few as keep about TARGET_WORKGROUPS workgroups busy. */
+export function decodeChunk(used: number, numHeads: number): number {
+  const tiles = Math.max(1, Math.ceil(used / THREADS));
+  const wantedSplits = Math.max(1, Math.ceil(TARGET_WORKGROUPS / numHeads));
+  return Math.ceil(tiles / wantedSplits) * THREADS;
+}
+
+/** One query row `q` [1, numHeads × D] against the store's `used` slots. */
+export function attentionDecode(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, position: Int32Array, p: AttentionParams, dMax: number): GpuTensor {
+  const { numHeads, numKvHeads, headDim: d } = p;
+  const used = Math.max(1, store.used);
+  const chunk = decodeChunk(used, numHeads);
+  const splits = Math.ceil(used / chunk);
+  const part = newTensor(ctx, [numHeads * splits, d + 2]);
+  const out = newTensor(ctx, q.shape);
+  const bytes = store.allocated * store.rowSize * 4;
+  ctx.dispatch(ctx.pipeline(`attention-decode:${dMax}`, () => partialWgsl(dMax)), [
+    ctx.params([numHeads, numKvHeads, used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d, chunk]),
+    bindTensor(q), bindTensor(part),
+    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
+    ctx.upload(position),
+  ], [splits, numHeads, 1]);
+  ctx.dispatch(ctx.pipeline("attention-combine", () => COMBINE_WGSL), [ctx.params([d, splits]), bindTensor(part), bindTensor(out)], numHeads);
+  releaseTensor(ctx, part);
+  return out;
+}
