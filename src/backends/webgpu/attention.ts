@@ -18,7 +18,9 @@ import { MATH_WGSL } from "./elementwise.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { attentionDecode } from "./attention-decode.js";
 
-const THREADS = 64;
+/** Threads per prefill workgroup: workgroup memory allows only one or two workgroups per GPU core, so
+ *  each needs enough threads (8 warps) to hide memory latency. */
+const THREADS = 256;
 
 /** Grows the store's device buffers to hold `slots` slots (doubling), keeping what they hold. */
 function ensureSlots(ctx: GpuContext, store: GpuKvStore, slots: number): void {
@@ -104,8 +106,10 @@ ${MATH_WGSL}
 const BR = ${br}u;
 const BC = ${bc}u;
 const NEG = -3.0e38;
-var<workgroup> qs: array<f32, ${br * d}>;
-var<workgroup> kv: array<f32, ${bc * d}>;
+// q and K/V rows are stored D + 1 apart so that threads reading the same column of different rows hit
+// different memory banks.
+var<workgroup> qs: array<f32, ${br * (d + 1)}>;
+var<workgroup> kv: array<f32, ${bc * (d + 1)}>;
 var<workgroup> acc: array<f32, ${br * d}>;
 var<workgroup> S: array<f32, ${br * bc}>;
 var<workgroup> rowMax: array<f32, ${br}>;
@@ -115,6 +119,7 @@ var<workgroup> tileLive: u32;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = P.D;
+  let DP = D + 1u;
   let h = wid.y;
   let kvh = h / P.group;
   let r0 = wid.x * BR;
@@ -123,7 +128,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let r = i / D;
     var q = 0.0;
     if (r0 + r < P.T) { q = Q[(r0 + r) * qStride + h * D + i % D]; }
-    qs[i] = q;
+    qs[r * DP + i % D] = q;
     acc[i] = 0.0;
   }
   for (var r = lid.x; r < BR; r += ${THREADS}u) { rowMax[r] = NEG; rowSum[r] = 0.0; }
@@ -140,7 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (kp >= 0 && kp <= qMax && (P.window == 0u || qMin - kp < i32(P.window))) { tileLive = 1u; }
     }
     if (workgroupUniformLoad(&tileLive) == 0u) { continue; }
-    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[i] = K[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
+    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[(i / D) * DP + i % D] = K[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
     workgroupBarrier();
     for (var i = lid.x; i < BR * BC; i += ${THREADS}u) {
       let r = i / BC;
@@ -151,7 +156,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let kp = KPos[s0 + c];
         if (kp >= 0 && kp <= qp && (P.window == 0u || u32(qp - kp) < P.window)) {
           var dotv = 0.0;
-          for (var j = 0u; j < D; j++) { dotv += qs[r * D + j] * kv[c * D + j]; }
+          for (var j = 0u; j < D; j++) { dotv += qs[r * DP + j] * kv[c * DP + j]; }
           score = dotv * P.scale;
           if (P.softcap > 0.0) { score = softcap(score, P.softcap); }
         }
@@ -181,13 +186,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       rowAlpha[r] = alpha;
     }
     workgroupBarrier();
-    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[i] = V[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
+    for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[(i / D) * DP + i % D] = V[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
     workgroupBarrier();
     for (var i = lid.x; i < BR * D; i += ${THREADS}u) {
       let r = i / D;
       let j = i % D;
       var a = acc[i] * rowAlpha[r];
-      for (var c = 0u; c < nb; c++) { a += S[r * BC + c] * kv[c * D + j]; }
+      for (var c = 0u; c < nb; c++) { a += S[r * BC + c] * kv[c * DP + j]; }
       acc[i] = a;
     }
     workgroupBarrier();
@@ -202,13 +207,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }`;
 }
 
-/** Query rows and key slots per tile so that q, o and one K/V tile fit the workgroup memory. */
+/** Query rows and key slots per tile so that q, o and one K/V tile (q and K/V rows padded by one) fit the
+ *  workgroup memory. */
 function tileSizes(ctx: GpuContext, d: number, T: number): [number, number] {
   const floats = Math.floor(ctx.device.limits.maxComputeWorkgroupStorageSize / 4) - 64;
+  const fits = (br: number, bc: number): boolean => br * (d + 1) + bc * (d + 1) + br * d + br * bc + 3 * br + 1 <= floats;
   let br = 1;
-  while (br < 32 && (3 * (br + 1) * d + (br + 1) * (br + 1) + 3 * (br + 1)) <= floats) br++;
+  while (br < 32 && fits(br + 1, br + 1)) br++;
   br = Math.min(br, T);
-  const bc = Math.max(1, Math.min(64, Math.floor((floats - 2 * br * d - 3 * br) / (d + br))));
+  let bc = 1;
+  while (bc < 64 && fits(br, bc + 1)) bc++;
   return [br, bc];
 }
 
