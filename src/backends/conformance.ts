@@ -77,7 +77,7 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
 
   it("rmsNorm in all three forms, rope, activations, elementwise ops, slices", async () => {
     const backend = await makeBackend();
-    for (const dim of [1, 16, 31, 64, 65]) {
+    for (const dim of [1, 16, 31, 64, 65, 1030, 1100]) {
       const T = 1 + (rng.nextUint32() % 5);
       const groups = 1 + (rng.nextUint32() % 3);
       const x = randomValues(rng, T * groups * dim, 3);
