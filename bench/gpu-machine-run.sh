@@ -13,8 +13,9 @@
 #   (cd node_modules && tar cf - webgpu/index.js webgpu/package.json webgpu/types.d.ts webgpu/dist/linux-x64 \
 #     @huggingface/jinja @huggingface/tokenizers | xz -9 > ../.device-carry/node_modules.tar.xz)
 #   npm run build && tar cf - dist | xz -9 > .device-carry/dist.tar.xz
-# CHECKS (default "deltas decode interop tests") picks the parts; DECODE_ARGS go to webgpu-decode.mjs
-# (e.g. --profile: GPU time per kernel).
+# CHECKS (default "deltas decode interop tests") picks the parts; DECODE_ARGS (default "--profile
+# --matvec-rows default,1,4") go to webgpu-decode.mjs
+# (--profile: GPU time per kernel; --matvec-rows: decode with each matrix-vector rows-per-thread choice).
 set -u
 OUT=${OUT:-/tmp/gpu-out}
 CHECKS=${CHECKS:-deltas decode interop tests}
@@ -38,7 +39,7 @@ has interop && ( node test/interop/write-our-outputs.mjs /tmp/ours.json && PYTHO
 
 has deltas && echo "== fixture deltas" && timeout 120 node bench/webgpu-fixture-deltas.mjs 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/fixture-deltas.txt"
 # Dawn rounds GPU timestamps to 100 µs unless told not to (only --profile reads them).
-has decode && echo "== decode bench" && GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization" timeout 420 node bench/webgpu-decode.mjs ${DECODE_ARGS:-} 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/webgpu-decode.txt"
+has decode && echo "== decode bench" && GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization" timeout 420 node bench/webgpu-decode.mjs ${DECODE_ARGS:---profile --matvec-rows default,1,4} 2>&1 | grep -v '^Warning: maxDynamic' | tee "$OUT/webgpu-decode.txt"
 if has interop; then echo "== interop"; wait; cat "$OUT/interop.txt"; fi
 if has tests; then
   echo "== webgpu tests"

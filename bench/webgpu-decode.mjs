@@ -4,6 +4,8 @@
 //   npm run build && node bench/webgpu-decode.mjs            # the issue's 7.4B shape (needs ~16 GB of GPU memory)
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
 //   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill
+//            --matvec-rows default,1,2,4 (decode timed with each matrix-vector rows-per-thread choice; the
+//            first one is used for everything else)
 //            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
 //            --profile (GPU time per kernel from timestamp queries, for 4 decode steps and one prefill; each
 //            dispatch then runs in its own pass. GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization"
@@ -38,6 +40,8 @@ const steps = Number(flag("steps", tiny ? 8 : 64));
 const prefillLen = args.includes("--no-prefill") ? 0 : Number(flag("prefill", tiny ? 64 : 2048));
 const WARMUP = tiny ? 2 : 8;
 const profiling = args.includes("--profile");
+// Matrix-vector rows per thread to compare ("default" = each format's own choice), decode only.
+const matvecRows = flag("matvec-rows", "default").split(",").map((r) => (r === "default" ? null : Number(r)));
 
 // The issue's shape: hidden 3584, 32 layers (5 sliding : 1 full), 16 heads, 8 kv heads, head_dim 256;
 // full layers head_dim 512 with 4 kv heads and k = v; intermediate 14336; vocab 262144; window 1024.
@@ -186,38 +190,48 @@ async function runDtype(backend, dtype, copyBw) {
   // Bytes one decode step reads: every matrix once (the tied embedding as the output head; its lookup is one row).
   const stepBytes = counter.bytes;
 
-  const maxContext = promptLen + WARMUP + steps + 8; // + the profiled steps
-  const cache = new KvCache(backend, config, { maxContext, maxChunk: promptLen });
-  const prompt = Int32Array.from({ length: promptLen }, (_, i) => (i * 7919) % shape.vocab);
-  const first = backend.tidy(() => decoder.forward(prompt, cache, { logits: "last" }));
-  let token = (await backend.sampleGreedy(first)).ids[0];
-  backend.release(first);
-  const times = [];
-  const recordTimes = [];
-  let dispatches0 = 0;
-  const step = async () => {
-    const s0 = performance.now();
-    const logits = decoder.forward(Int32Array.of(token), cache, { logits: "last" });
-    const s1 = performance.now();
-    token = (await backend.sampleGreedy(logits)).ids[0];
-    backend.release(logits);
-    return [performance.now() - s0, s1 - s0];
+  // One decode measurement: a fresh cache, the prompt, WARMUP + steps greedy steps.
+  const timeDecode = async (withProfile) => {
+    const maxContext = promptLen + WARMUP + steps + 8; // + the profiled steps
+    const cache = new KvCache(backend, config, { maxContext, maxChunk: promptLen });
+    const prompt = Int32Array.from({ length: promptLen }, (_, i) => (i * 7919) % shape.vocab);
+    const first = backend.tidy(() => decoder.forward(prompt, cache, { logits: "last" }));
+    let token = (await backend.sampleGreedy(first)).ids[0];
+    backend.release(first);
+    const times = [];
+    const recordTimes = [];
+    let dispatches0 = 0;
+    const step = async () => {
+      const s0 = performance.now();
+      const logits = decoder.forward(Int32Array.of(token), cache, { logits: "last" });
+      const s1 = performance.now();
+      token = (await backend.sampleGreedy(logits)).ids[0];
+      backend.release(logits);
+      return [performance.now() - s0, s1 - s0];
+    };
+    for (let i = 0; i < WARMUP + steps; i++) {
+      if (i === WARMUP) dispatches0 = backend.ctx.stats.dispatches;
+      const [total, record] = await step();
+      if (i >= WARMUP) { times.push(total); recordTimes.push(record); }
+    }
+    const dispatchesPerStep = (backend.ctx.stats.dispatches - dispatches0) / steps;
+    let decodeProfile = null;
+    if (withProfile && backend.ctx.startProfile()) {
+      const PROFILED = 4; // within maxContext
+      for (let i = 0; i < PROFILED; i++) await step();
+      decodeProfile = profileRows(await backend.ctx.stopProfile(), PROFILED);
+    }
+    cache.dispose();
+    const stepMs = median(times);
+    return { stepMs, tokS: 1000 / stepMs, recordMs: median(recordTimes), dispatchesPerStep, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], decodeProfile };
   };
-  for (let i = 0; i < WARMUP + steps; i++) {
-    if (i === WARMUP) dispatches0 = backend.ctx.stats.dispatches;
-    const [total, record] = await step();
-    if (i >= WARMUP) { times.push(total); recordTimes.push(record); }
+  const variants = [];
+  for (const rows of matvecRows) {
+    backend.ctx.matvecRowsPerThread = rows;
+    variants.push({ rows: rows ?? "default", ...(await timeDecode(profiling && variants.length === 0)) });
   }
-  const dispatchesPerStep = (backend.ctx.stats.dispatches - dispatches0) / steps;
-  let decodeProfile = null;
-  if (profiling && backend.ctx.startProfile()) {
-    const PROFILED = 4; // within maxContext
-    for (let i = 0; i < PROFILED; i++) await step();
-    decodeProfile = profileRows(await backend.ctx.stopProfile(), PROFILED);
-  }
-  cache.dispose();
-  const stepMs = median(times);
-  const tokS = 1000 / stepMs;
+  backend.ctx.matvecRowsPerThread = matvecRows[0];
+  const { stepMs, tokS, recordMs, dispatchesPerStep, p10, decodeProfile } = variants[0];
   const bw = stepBytes / (stepMs / 1000);
 
   let prefill = null;
@@ -242,7 +256,7 @@ async function runDtype(backend, dtype, copyBw) {
   }
   for (const w of new Set(Object.values(weights).flatMap(function flat(v) { return v && typeof v === "object" ? ("dtype" in v ? [v] : Object.values(v).flatMap(flat)) : []; }))) backend.release(w);
   await backend.finish();
-  return { dtype, loadS, stepBytes, stepMs, recordMs: median(recordTimes), dispatchesPerStep, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], tokS, bw, share: bw / copyBw, prefill, decodeProfile, prefillProfile };
+  return { dtype, loadS, stepBytes, stepMs, recordMs, dispatchesPerStep, p10, tokS, bw, share: bw / copyBw, prefill, decodeProfile, prefillProfile, variants };
 }
 
 const backend = await WebGpuBackend.create({ ...(args.includes("--gpu-kernels") ? { simpleKernels: false } : {}), profiling });
@@ -262,6 +276,9 @@ for (const dtype of dtypes) {
   console.log(`${dtype}: loaded in ${r.loadS.toFixed(1)} s; ${(r.stepBytes / 1e9).toFixed(2)} GB/step; decode ${r.tokS.toFixed(1)} tok/s (median ${r.stepMs.toFixed(2)} ms, p10 ${r.p10.toFixed(2)} ms), ` +
     `${(r.bw / 1e9).toFixed(0)} GB/s = ${(100 * r.share).toFixed(0)}% of copy` + (r.prefill ? `; prefill ${prefillLen}: ${r.prefill.toFixed(0)} tok/s (${(r.prefill / 22700).toFixed(3)}× transformers' 22,700)` : ""));
   console.log(`  decode step: ${r.dispatchesPerStep} dispatches, recorded by JS in ${r.recordMs.toFixed(2)} ms (median) of the ${r.stepMs.toFixed(2)} ms step`);
+  if (r.variants.length > 1) {
+    console.log(`  matrix-vector rows per thread: ${r.variants.map((v) => `${v.rows}: ${v.tokS.toFixed(1)} tok/s (${(r.stepBytes / (v.stepMs / 1e3) / 1e9).toFixed(0)} GB/s)`).join(", ")}`);
+  }
   printProfile("decode step", r.decodeProfile);
   printProfile(`prefill ${prefillLen}`, r.prefillProfile);
 }

@@ -59,9 +59,11 @@ export class GpuContext {
   readonly weightChunkBytes: number;
   /** Open `tidy` scopes, innermost last: tensors created while one is open are released when it closes. */
   readonly scopes: Set<GpuTensor>[] = [];
-  /** Counters for tests and benchmarks. */
   /** Incremented by every flush: arena slices from an older generation are gone. */
   generation = 0;
+  /** Output rows per matrix-vector thread (1–4); null: each format's default (matmul.ts). For benchmarks. */
+  matvecRowsPerThread: number | null = null;
+  /** Counters for tests and benchmarks. */
   readonly stats = { submits: 0, buffersCreated: 0, dispatches: 0, pipelinesCreated: 0, bindGroupsCreated: 0 };
   private profile: { readonly querySets: GPUQuerySet[]; readonly labels: string[] } | null = null;
 

@@ -1,8 +1,8 @@
 /**
  * x [T, in] · wᵀ (w [out, in], stored dtype) → [T, out], and embedding lookups.
- * T = 1 (decode): matrix-vector, 32–256 threads per output row (several rows per 256-thread workgroup
- * for short rows), each dotting 16-byte groups of the row (vec4 loads) when the row length allows, then a
- * two-step shared-memory sum; bandwidth-bound by design.
+ * T = 1 (decode): matrix-vector, 32–256 threads per group of output rows (several groups per 256-thread
+ * workgroup for short rows), each dotting 16-byte groups of the rows (vec4 loads) when the row length
+ * allows, with x loaded once per group of 1–4 rows, then a two-step shared-memory sum.
  * T > 1 (prefill): 64×64 output tiles, 4×4 per thread, weights converted to f32 as they enter shared
  * memory. Weights split into row chunks get one dispatch per chunk, each writing its columns of y.
  */
@@ -25,46 +25,68 @@ export function matvecThreadsPerRow(w: GpuWeight, vector: boolean): number {
   return tpr;
 }
 
-function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number): string {
-  const rowsPerGroup = MATVEC_THREADS / tpr;
+/**
+ * Rows per thread: each thread dots its x values with this many weight rows, so x is read once per that
+ * many rows. x reads come from cache, but at 32 weights per 16–32 bytes (Q4_0, Q8_0) they are 4–8× the
+ * weight bytes, which makes cache bandwidth the limit; the float formats read 2× as many x bytes as
+ * weight bytes.
+ */
+export function matvecRowsPerThread(w: GpuWeight, override: number | null): number {
+  if (override !== null) return override;
+  return w.storedDtype === "q8_0" || w.storedDtype === "q4_0" ? 2 : 1;
+}
+
+function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: number): string {
+  const rowGroups = MATVEC_THREADS / tpr;
+  const R = rowsPerThread;
+  const xRegs = GROUP_WIDTH[w.storedDtype] / 4;
   const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
   const loop = vector
     ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
-    for (var g = lane; g < P.inDim / G; g += ${tpr}u) { acc += wDotGroup(rowBase + g * G, g * (G / 4u)); }`
-    : `for (var i = lane; i < P.inDim; i += ${tpr}u) { acc += X[i] * wAt(rowBase + i); }`;
-  // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per row add a
-  // sixteenth of the row's partial sums each, then one thread per row adds those 16.
+    for (var g = lane; g < P.inDim / G; g += ${tpr}u) {
+      var xv: array<vec4<f32>, ${xRegs}>;
+      for (var k = 0u; k < ${xRegs}u; k++) { xv[k] = X4[g * ${xRegs}u + k]; }
+      for (var r = 0u; r < rows; r++) { acc[r] += wDotRegs((row0 + r) * P.inDim + g * G, xv); }
+    }`
+    : `for (var i = lane; i < P.inDim; i += ${tpr}u) {
+      let xi = X[i];
+      for (var r = 0u; r < rows; r++) { acc[r] += xi * wAt((row0 + r) * P.inDim + i); }
+    }`;
+  // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per output row add a
+  // sixteenth of the row's partial sums each, then one thread per row group adds those 16 per row.
   return `
 struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
-var<workgroup> parts: array<f32, ${MATVEC_THREADS}>;
-var<workgroup> sixteenths: array<f32, ${rowsPerGroup * 16}>;
+const R = ${R}u;
+var<workgroup> parts: array<f32, ${MATVEC_THREADS * R}>;
+var<workgroup> sixteenths: array<f32, ${rowGroups * R * 16}>;
 @compute @workgroup_size(${MATVEC_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let local = lid.x / ${tpr}u;
   let lane = lid.x % ${tpr}u;
-  let row = ${FLAT_WORKGROUP} * ${rowsPerGroup}u + local;
-  var acc = 0.0;
-  if (row < P.rows) {
-    let rowBase = row * P.inDim;
-    ${loop}
-  }
-  parts[lid.x] = acc;
+  let row0 = (${FLAT_WORKGROUP} * ${rowGroups}u + local) * R;
+  let rows = min(R, select(0u, P.rows - row0, row0 < P.rows));
+  var acc: array<f32, ${R}>;
+  ${loop}
+  for (var r = 0u; r < R; r++) { parts[r * ${MATVEC_THREADS}u + lid.x] = acc[r]; }
   workgroupBarrier();
-  if (lid.x < ${rowsPerGroup * 16}u) {
-    let r = lid.x / 16u;
-    var s = 0.0;
-    for (var i = lid.x % 16u; i < ${tpr}u; i += 16u) { s += parts[r * ${tpr}u + i]; }
-    sixteenths[lid.x] = s;
+  for (var s = lid.x; s < ${rowGroups * R * 16}u; s += ${MATVEC_THREADS}u) {
+    let rg = s / (R * 16u);
+    let r = (s / 16u) % R;
+    var sum = 0.0;
+    for (var i = s % 16u; i < ${tpr}u; i += 16u) { sum += parts[r * ${MATVEC_THREADS}u + rg * ${tpr}u + i]; }
+    sixteenths[s] = sum;
   }
   workgroupBarrier();
-  if (lane == 0u && row < P.rows) {
-    var total = 0.0;
-    for (var i = 0u; i < 16u; i++) { total += sixteenths[local * 16u + i]; }
-    Y[P.outOffset + row] = total;
+  if (lane == 0u) {
+    for (var r = 0u; r < rows; r++) {
+      var total = 0.0;
+      for (var i = 0u; i < 16u; i++) { total += sixteenths[(local * R + r) * 16u + i]; }
+      Y[P.outOffset + row0 + r] = total;
+    }
   }
 }`;
 }
@@ -179,10 +201,11 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
     }
   } else if (T === 1) {
     const tpr = matvecThreadsPerRow(w, vector);
-    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}`, () => matvecWgsl(w, vector, tpr));
+    const R = matvecRowsPerThread(w, ctx.matvecRowsPerThread);
+    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}:${R}`, () => matvecWgsl(w, vector, tpr, R));
     for (const chunk of w.chunks) {
       const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);
-      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((chunk.rows * tpr) / MATVEC_THREADS));
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((chunk.rows * tpr) / (MATVEC_THREADS * R)));
     }
   } else {
     const pipeline = ctx.pipeline(`matmul-tiled:${w.storedDtype}`, () => tiledWgsl(w));

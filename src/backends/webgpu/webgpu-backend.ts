@@ -26,6 +26,9 @@ export interface WebGpuBackendOptions {
   /** Open the device with timestamp queries (where the adapter has them) so `ctx.startProfile` can time
    *  each dispatch on the GPU: a tool for benchmarks, off by default. */
   readonly profiling?: boolean;
+  /** Output rows each matrix-vector thread computes, 1–4 (default: 2 for Q8_0/Q4_0, 1 otherwise): a
+   *  tuning knob for benchmarks. */
+  readonly matvecRowsPerThread?: number;
 }
 
 /** Adapters that run shaders on the CPU. */
@@ -41,9 +44,13 @@ export class WebGpuBackend implements Backend {
 
   /** Opens the GPU (throws DeviceError when there is no adapter). */
   static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    const rows = options.matvecRowsPerThread;
+    if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1 && rows <= 4)) throw new RangeError(`matvecRowsPerThread must be 1, 2, 3 or 4, not ${rows}`);
     const { device, description } = await acquireGpu(options.profiling ? ["timestamp-query"] : []);
     const simple = options.simpleKernels ?? isCpuAdapter(description);
-    return new WebGpuBackend(new GpuContext(device, options.weightChunkBytes, simple), description);
+    const ctx = new GpuContext(device, options.weightChunkBytes, simple);
+    ctx.matvecRowsPerThread = rows ?? null;
+    return new WebGpuBackend(ctx, description);
   }
 
   uploadWeight(weight: HostWeight): Weight {

@@ -10,7 +10,7 @@ import { DeviceError } from "../../errors.js";
 import { SeededRandom } from "../../engine/rng.js";
 import { fromFloat32 } from "../../formats/dtype.js";
 import { maxAbsDiff } from "../../testing/fixtures.js";
-import type { Backend, FloatWeightDtype, Tensor } from "../ops.js";
+import type { Backend, FloatWeightDtype, HostWeight, Tensor, Weight } from "../ops.js";
 import { ReferenceBackend } from "../reference/reference-backend.js";
 import { dequantizeRow, quantizeRow } from "../../formats/quant/quantize-row.js";
 import type { BlockFormat } from "./ggml-blocks.js";
@@ -68,6 +68,41 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
       assert.ok(gpuKernels.ctx.pipelineKeys.some((k) => k.startsWith("matvec:")), "the 256-thread matvec ran");
     } finally {
       gpuKernels.dispose();
+    }
+  });
+
+  it("matrix-vector kernel with 1–4 output rows per thread: every weight format, ragged rows, split weights", async () => {
+    const gpu = await WebGpuBackend.create({ weightChunkBytes: 40000, simpleKernels: false });
+    try {
+      const formats = ["f32", "bf16", "f16", "q8_0", "q4_0"] as const;
+      for (const rows of [1, 2, 3, 4]) {
+        gpu.ctx.matvecRowsPerThread = rows;
+        // Odd counts in both: each format once; all rows per thread on bf16 (float groups) and Q4_0.
+        for (const format of rows % 2 === 1 ? formats : (["bf16", "q4_0"] as const)) {
+          const quantized = format === "q8_0" || format === "q4_0";
+          // 1026 is no multiple of a float format's group: the scalar loop.
+          for (const [inDim, outDim] of (quantized ? [[544, 37], [1024, 6]] : [[544, 37], [1026, 7]]) as [number, number][]) {
+            const values = random(rng, outDim * inDim);
+            const shape = [outDim, inDim];
+            let w: Weight;
+            let host: HostWeight;
+            if (format === "q8_0" || format === "q4_0") {
+              const blocks = quantizeBlocks(format, values);
+              w = gpu.uploadQuantizedWeight({ dtype: format, shape, data: blocks });
+              host = { dtype: "f32", shape, data: dequantizeBlocks(format, blocks) };
+            } else {
+              host = { dtype: format, shape, data: fromFloat32(format, values) };
+              w = gpu.uploadWeight(host);
+            }
+            const x = random(rng, inDim);
+            const expected = readRef(ref.matmul(ref.fromHost(x, [1, inDim]), ref.uploadWeight(host)));
+            await expectClose(`matvec ${format} [${inDim}]x[${outDim}], ${rows} rows per thread`, gpu.read(gpu.matmul(gpu.fromHost(x, [1, inDim]), w)), expected, 5e-5);
+          }
+        }
+      }
+      assert.ok(gpu.ctx.pipelineKeys.some((k) => k.startsWith("matvec:") && k.endsWith(":4")), "the 4-row kernel ran");
+    } finally {
+      gpu.dispose();
     }
   });
 

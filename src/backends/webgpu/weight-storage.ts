@@ -97,7 +97,8 @@ export function chunkBindings(chunk: WeightChunk): { buffer: GPUBuffer; size: nu
 /**
  * WGSL declarations for reading a weight chunk bound at @binding(w) (and its scales at w+1):
  * `wAt(e)` is element e of the chunk (row-major) as f32; with `vector`, `wDotGroup(e0, xi)` dots the
- * GROUP_WIDTH elements from e0 (a multiple of the width) with X4[xi..], four x values per vec4.
+ * GROUP_WIDTH elements from e0 (a multiple of the width) with X4[xi..], four x values per vec4, and
+ * `wDotRegs(e0, xv)` the same with those x values passed in.
  */
 export function weightWgsl(dtype: GpuWeightDtype, binding: number, vector: boolean): string {
   const decl = vector
@@ -139,5 +140,10 @@ fn blockScale(b: u32) -> f32 { return unpack2x16float(WS[b >> 1u])[b & 1u]; }`
       ? `fn u4lo(w: u32) -> vec4<f32> { return vec4<f32>((vec4<u32>(w) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - vec4<f32>(8.0); }
 fn u4hi(w: u32) -> vec4<f32> { return vec4<f32>((vec4<u32>(w) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u)) - vec4<f32>(8.0); }`
       : "";
-  return `${decl}\n${scales}\n${helpers}\nfn wDotGroup(e0: u32, xi: u32) -> f32 {\n  ${body[dtype]}\n}\n`;
+  // The same dot with the group's x already in registers (xv[k] for X4[xi + k]): a kernel that dots one
+  // x group with several rows loads it once.
+  const regs = body[dtype].replace(/X4\[xi(?: \+ (\d+)u)?\]/g, (_m, k: string | undefined) => `xv[${k ?? 0}]`);
+  const n = GROUP_WIDTH[dtype] / 4;
+  return `${decl}\n${scales}\n${helpers}\nfn wDotGroup(e0: u32, xi: u32) -> f32 {\n  ${body[dtype]}\n}\n` +
+    `fn wDotRegs(e0: u32, xv: array<vec4<f32>, ${n}>) -> f32 {\n  ${regs}\n}\n`;
 }
