@@ -9,6 +9,7 @@ import { fromFloat32 } from "../formats/dtype.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
+import { addNormed, normedRope } from "../model/fused-ops.js";
 import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
@@ -87,6 +88,34 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
           const w = form === "none" ? null : hostWeight(dtype, [dim], randomValues(rng, dim));
           await compare(`rmsNorm ${form} ${dtype} dim ${dim}`, backend, ref, (b) => b.rmsNorm(b.fromHost(x, shape), w && b.uploadWeight(w), form, 1e-6, dim), tol);
         }
+      }
+    }
+    // The decoder's fused steps (model/fused-ops.ts): the backend's own kernel where it has one.
+    for (const dim of [16, 31, 64, 1030]) {
+      const shape = [2, 3 * dim];
+      const x = randomValues(rng, 6 * dim, 3);
+      const residual = randomValues(rng, 6 * dim, 2);
+      for (const form of ["one-plus", "scale"] as const) {
+        for (const dtype of dtypes) {
+          const w = hostWeight(dtype, [dim], randomValues(rng, dim));
+          const scalar = hostWeight(dtype, [1], Float32Array.of(0.37));
+          for (const scaled of [false, true]) {
+            await compare(`addNorm ${form} ${dtype} dim ${dim}${scaled ? " × scalar" : ""}`, backend, ref, (b) =>
+              addNormed(b, b.fromHost(residual, shape), b.fromHost(x, shape), { weight: b.uploadWeight(w), form, eps: 1e-6, dim }, scaled ? b.uploadWeight(scalar) : null), tol);
+          }
+        }
+      }
+    }
+    for (const headDim of [2, 16, 64, 130, 1030]) {
+      const T = 5;
+      const heads = 3;
+      const x = randomValues(rng, T * heads * headDim, 3);
+      const positions = Int32Array.from([0, 1, 7, 100, 4099]);
+      const inv = Float32Array.from({ length: headDim / 2 }, (_, j) => (j % 3 === 2 ? 0 : Math.fround(10000 ** (-2 * j / headDim))));
+      for (const form of ["one-plus", "scale"] as const) {
+        const w = hostWeight(dtypes[dtypes.length - 1]!, [headDim], randomValues(rng, headDim));
+        await compare(`normRope ${form} d ${headDim}`, backend, ref, (b) =>
+          normedRope(b, b.fromHost(x, [T, heads * headDim]), { weight: b.uploadWeight(w), form, eps: 1e-6, dim: headDim }, positions, inv, headDim), tol);
       }
     }
     for (const headDim of [2, 16, 32, 64]) {

@@ -134,4 +134,12 @@ export interface Backend {
   /** Optional: greedy token per row of `logits` [rows, V], chosen where the logits live, so a GPU decode
    *  step reads back a few bytes instead of the vocabulary. Must equal argmax + log-softmax on the host. */
   sampleGreedy?(logits: Tensor): Promise<GreedySample>;
+
+  // Optional fusions: one kernel where a backend has one (each dispatch costs a GPU a few µs and JS a few
+  // more); otherwise `model/fused-ops.ts` composes the plain ops. Each must match that composition within
+  // the backend's op tolerance (the conformance suite checks).
+  /** (residual + rmsNorm(x, weight, form, eps, dim)) × the single value of `scalar` (null: × 1). */
+  addNorm?(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null): Tensor;
+  /** rope(rmsNorm(x, weight, form, eps, headDim), positions, invFreq, headDim). */
+  normRope?(x: Tensor, weight: Weight, form: NormForm, eps: number, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor;
 }

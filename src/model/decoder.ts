@@ -5,7 +5,8 @@
  * Shapes: T tokens in this call, H hidden, nH query heads, nKV kv heads, d head dim of the layer,
  * I intermediate, P per-layer-embedding width, L layers, V vocab.
  */
-import type { AttentionParams, Backend, Tensor } from "../backends/ops.js";
+import type { AttentionParams, Backend, Tensor, Weight } from "../backends/ops.js";
+import { addNormed, normedRope, type NormSpec } from "./fused-ops.js";
 import type { KvCache } from "./kv-cache.js";
 import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
@@ -121,10 +122,12 @@ export class GemmaDecoder {
     const { backend, config } = this;
     const norm = (x: Tensor, weight: LayerWeights["inputNorm"] | null): Tensor =>
       weight ? backend.rmsNorm(x, weight, config.normForm, config.rmsNormEps, config.hiddenDim) : x;
+    const spec = (weight: LayerWeights["inputNorm"] | null): NormSpec | null =>
+      weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
 
     // Attention's and the MLP's intermediates go back to the pool when each ends, not with the layer.
     const attended = backend.tidy(() => this.attention(layer, w, norm(h, w.inputNorm), batch));
-    h = backend.add(h, norm(attended, w.postAttentionNorm));
+    h = addNormed(backend, h, attended, spec(w.postAttentionNorm), null);
 
     const residual = h;
     let ff = backend.tidy(() => this.mlp(w, norm(residual, w.preFeedforwardNorm)));
@@ -136,18 +139,19 @@ export class GemmaDecoder {
       const routerLogits = backend.matmul(routerInput, w.moe.routerProj); // [T, E]
       const experts = backend.moe(norm(residual, w.moe.preFeedforwardNorm2), routerLogits, w.moe.perExpertScale, w.moe.gateUp, w.moe.down,
         { topK: config.moe.topK, activation: config.activation });
-      ff = backend.add(ff, norm(experts, w.moe.postFeedforwardNorm2));
+      ff = addNormed(backend, ff, experts, spec(w.moe.postFeedforwardNorm2), null);
     }
-    h = backend.add(residual, norm(ff, w.postFeedforwardNorm));
+    // layer_scalar multiplies the whole stream, residual included (spec pitfall 13), after the layer's
+    // last residual add: the MLP's, or the per-layer input's where there is one.
+    const perLayer = perLayerInputs && w.perLayerInput && config.perLayerEmbedding ? w.perLayerInput : null;
+    h = addNormed(backend, residual, ff, spec(w.postFeedforwardNorm), perLayer ? null : w.layerScalar);
 
-    if (perLayerInputs && w.perLayerInput && config.perLayerEmbedding) {
+    if (perLayer && perLayerInputs && config.perLayerEmbedding) {
       const P = config.perLayerEmbedding.dim;
       const slice = backend.sliceColumns(perLayerInputs, layer.index * P, P); // [T, P]
-      const gated = backend.gatedActivation(backend.matmul(h, w.perLayerInput.gate), slice, config.activation);
-      h = backend.add(h, norm(backend.matmul(gated, w.perLayerInput.projection), w.perLayerInput.postNorm));
+      const gated = backend.gatedActivation(backend.matmul(h, perLayer.gate), slice, config.activation);
+      h = addNormed(backend, h, backend.matmul(gated, perLayer.projection), spec(perLayer.postNorm), w.layerScalar);
     }
-    // layer_scalar multiplies the whole stream, residual included (spec pitfall 13).
-    if (w.layerScalar) h = backend.scaleByWeight(h, w.layerScalar);
     return h;
   }
 
@@ -157,9 +161,8 @@ export class GemmaDecoder {
     const d = layer.headDim;
     const invFreq = this.invFreq[layer.index]!;
     const positions = batch.steps.length === 1 ? batch.positions[0]! : concatIds(batch.positions, x.shape[0]!);
-    let q = backend.matmul(x, a.q); // [ΣT, nH·d]
-    if (a.qNorm) q = backend.rmsNorm(q, a.qNorm, config.normForm, config.rmsNormEps, d);
-    q = backend.rope(q, positions, invFreq, d);
+    const headNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: d };
+    const q = normedRope(backend, backend.matmul(x, a.q), headNorm(a.qNorm), positions, invFreq, d); // [ΣT, nH·d]
 
     let k: Tensor | null = null;
     let v: Tensor | null = null;
@@ -168,8 +171,7 @@ export class GemmaDecoder {
       const rawK = backend.matmul(x, a.k); // [ΣT, nKV·d]
       // k = v layers: V is the raw k_proj output, before k_norm and RoPE (spec pitfall 5).
       const rawV = layer.kEqV ? rawK : backend.matmul(x, a.v ?? missing(layer, "v_proj"));
-      k = a.kNorm ? backend.rmsNorm(rawK, a.kNorm, config.normForm, config.rmsNormEps, d) : rawK;
-      k = backend.rope(k, positions, invFreq, d);
+      k = normedRope(backend, rawK, headNorm(a.kNorm), positions, invFreq, d);
       v = config.vNorm ? backend.rmsNorm(rawV, null, "none", config.rmsNormEps, d) : rawV;
     }
     const params: AttentionParams = {

@@ -39,6 +39,8 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private arena: GPUBuffer;
   private arenaMirror: Uint8Array;
+  /** The mirror as u32 words (offsets are multiples of ARENA_ALIGN). */
+  private arenaWords: Uint32Array;
   private arenaUsed = 0;
   /** Arena bytes already written to the device by a submit within this recording. */
   private arenaWritten = 0;
@@ -48,7 +50,11 @@ export class GpuContext {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly readPool = new Map<number, GPUBuffer[]>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bindGroups = new Map<number, { readonly group: GPUBindGroup; readonly signature: readonly number[] }>();
+  private readonly signatureScratch: number[] = [];
+  /** What the open compute pass has set, so repeats are not set again. */
+  private passPipeline: GPUComputePipeline | null = null;
+  private passGroup: GPUBindGroup | null = null;
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
   private failure: DeviceError | null = null;
@@ -77,6 +83,7 @@ export class GpuContext {
     this.weightChunkBytes = Math.min(weightChunkBytes ?? Infinity, this.maxBindingBytes);
     this.arena = this.createArena(INITIAL_ARENA_BYTES);
     this.arenaMirror = new Uint8Array(INITIAL_ARENA_BYTES);
+    this.arenaWords = new Uint32Array(this.arenaMirror.buffer);
     device.lost.then((info) => {
       this.failure ??= new DeviceError(`the GPU device was lost (${info.reason}): ${info.message || "no message"}`);
     }, () => {});
@@ -178,7 +185,17 @@ export class GpuContext {
 
   /** Uniform parameters: a flat list of u32 words (f32 values go through `f32Bits`). */
   params(words: readonly number[]): ArenaSlice {
-    return this.upload(Uint32Array.from(words));
+    const padded = Math.max(16, roundUp(4 * words.length, 16));
+    if (this.arenaUsed + padded > this.arena.size) return this.upload(Uint32Array.from(words));
+    // Written straight into the mirror: a decode step makes hundreds of these, and an allocation each
+    // showed up as garbage-collector time.
+    const offset = this.arenaUsed;
+    const view = this.arenaWords;
+    const base = offset >> 2;
+    for (let i = 0; i < words.length; i++) view[base + i] = words[i]!;
+    for (let i = words.length; i < padded >> 2; i++) view[base + i] = 0;
+    this.arenaUsed = roundUp(offset + padded, ARENA_ALIGN);
+    return { buffer: this.arena, offset, size: padded };
   }
 
   // ---- recording ----------------------------------------------------------------------------------
@@ -209,9 +226,17 @@ export class GpuContext {
       const querySet = profiled.querySets[profiled.querySets.length - 1]!;
       this.pass = this.commandEncoder().beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
     }
+    const group = this.bindGroup(pipeline, bindings);
     const pass = this.computePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.bindGroup(pipeline, bindings));
+    if (pipeline !== this.passPipeline) {
+      pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
+    }
+    // A group belongs to one pipeline's layout, so the same group means the same pipeline too.
+    if (group !== this.passGroup) {
+      pass.setBindGroup(0, group);
+      this.passGroup = group;
+    }
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
     if (profiled) this.endPass();
@@ -251,24 +276,37 @@ export class GpuContext {
     return byPipeline;
   }
 
-  /** `bindings[i]` goes to @binding(i); null leaves a number unused. */
+  /** `bindings[i]` goes to @binding(i); null leaves a number unused. Looked up by a hash of the
+   *  pipeline and each binding's (buffer, offset, size), checked against the stored signature: a decode
+   *  step looks up ~700 groups, and building a string key for each cost more than the Dawn calls. */
   private bindGroup(pipeline: GPUComputePipeline, bindings: readonly (Binding | null)[]): GPUBindGroup {
-    let key = String(this.idOf(pipeline));
+    const sig = this.signatureScratch;
+    sig.length = 0;
+    sig.push(this.idOf(pipeline));
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i];
+      if (!b) {
+        sig.push(0, 0, 0);
+        continue;
+      }
+      if ("buffer" in b) sig.push(this.idOf(b.buffer), b.offset ?? 0, b.size);
+      else sig.push(this.idOf(b), 0, b.size);
+    }
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < sig.length; i++) hash = Math.imul(hash ^ sig[i]!, 0x01000193);
+    const cached = this.bindGroups.get(hash);
+    if (cached && sameNumbers(cached.signature, sig)) return cached.group;
+    // Stale entries (destroyed buffers) are never hit again because ids are never reused; cap the size.
+    if (this.bindGroups.size > 20000) this.bindGroups.clear();
     const entries: GPUBindGroupEntry[] = [];
     bindings.forEach((b, i) => {
       if (!b) return;
       const resource: GPUBufferBinding = "buffer" in b ? { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } : { buffer: b, offset: 0, size: b.size };
-      key += `|${i}=${this.idOf(resource.buffer)}:${resource.offset}:${resource.size}`;
       entries.push({ binding: i, resource });
     });
-    let group = this.bindGroups.get(key);
-    if (!group) {
-      // Stale entries (destroyed buffers) are never hit again because ids are never reused; cap the size.
-      if (this.bindGroups.size > 20000) this.bindGroups.clear();
-      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-      this.bindGroups.set(key, group);
-      this.stats.bindGroupsCreated++;
-    }
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.bindGroups.set(hash, { group, signature: [...sig] }); // a colliding hash just replaces the entry
+    this.stats.bindGroupsCreated++;
     return group;
   }
 
@@ -308,6 +346,8 @@ export class GpuContext {
     if (this.pass) {
       this.pass.end();
       this.pass = null;
+      this.passPipeline = null;
+      this.passGroup = null;
     }
   }
 
@@ -344,6 +384,7 @@ export class GpuContext {
       const bytes = roundUp(wanted * 1.5, 1 << 20);
       this.arena = this.createArena(bytes);
       this.arenaMirror = new Uint8Array(bytes);
+      this.arenaWords = new Uint32Array(this.arenaMirror.buffer);
     }
   }
 
@@ -375,6 +416,12 @@ export class GpuContext {
     this.arena.destroy();
     this.device.destroy();
   }
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function roundUp(n: number, multiple: number): number {

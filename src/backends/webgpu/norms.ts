@@ -2,11 +2,16 @@
  * RMSNorm over consecutive groups of `dim` values, in the three forms of spec §1.1, one workgroup per group:
  * y = x · 1/√(mean(x²) + eps), then × (1 + w), × w, or nothing. Matches the reference's order of rounding
  * (normalise, round, then apply the weight). Rows whose length is a multiple of 4 go as vec4.
+ *
+ * Two fused forms save the decoder a dispatch each time (a 32-layer decode step had ~700): `addNorm`
+ * writes (residual + norm(x)) × scalar, the add after every attention and MLP block (and layer_scalar);
+ * `normRope` rotates the normed q or k heads (spec §1.4) before writing them.
  */
 import type { NormForm } from "../ops.js";
-import { FLAT_WORKGROUP, f32Bits, type GpuContext } from "./gpu-context.js";
+import { FLAT_WORKGROUP, f32Bits, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
+import type { RopeTables } from "./rope.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
 
@@ -14,20 +19,60 @@ import { chunkBindings, weightWgsl } from "./weight-storage.js";
  *  chain of dependent memory round trips, so more threads (and vec4 loads) mean a shorter chain. */
 const THREADS = 256;
 
+/** Bindings: 0 params, 1 x, 2 y, 3 (and 4 for block scales) the norm weight, then the fused inputs. */
+const RESIDUAL_BINDING = 5;
+const SCALAR_BINDING = 6;
+const COS_SIN_BINDING = 5;
+
+type Fusion =
+  | { readonly kind: "plain" }
+  | { readonly kind: "add"; readonly scalar: GpuWeight | null }
+  | { readonly kind: "rope" };
+
 /** `vector`: rows of a multiple of 4 values, read and written as vec4 (a quarter of the loop trips). */
-function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean): string {
+function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, fusion: Fusion): string {
   const w = vector ? "wAt4(e)" : "wAt(e)";
   const one = vector ? "vec4<f32>(1.0)" : "1.0";
   const apply = form === "none" ? "normed" : form === "one-plus" ? `normed * (${one} + ${w})` : `normed * ${w}`;
   const elem = vector ? "vec4<f32>" : "f32";
   const width = vector ? 4 : 1;
+  // The weight of a scalar multiplier has its own reader: weightWgsl's names with another prefix.
+  const scalarReader = fusion.kind === "add" && fusion.scalar
+    ? weightWgsl(fusion.scalar.storedDtype, SCALAR_BINDING, false).replace(/\bW\b/g, "SW").replace(/\bwAt\b/g, "scalarAt")
+    : "";
+  const store = fusion.kind === "add"
+    ? `Y[base + i] = ${fusion.scalar ? "(R[base + i] + applied) * scalarAt(0u)" : "R[base + i] + applied"};`
+    : "Y[base + i] = applied;";
+  const output = fusion.kind === "rope"
+    ? `
+  let half = P.dim / 2u;
+  let t = g / P.heads;
+  for (var j = lid.x; j < half; j += ${THREADS}u) {
+    let a = normedAt(base, j, inv);
+    let b = normedAt(base, j + half, inv);
+    let c = CosSin[t * half + j];
+    let s = CosSin[(P.T + t) * half + j];
+    Y[base + j] = a * c - b * s;
+    Y[base + j + half] = b * c + a * s;
+  }`
+    : `
+  for (var i = lid.x; i < n; i += ${THREADS}u) {
+    let normed = X[base + i] * inv;
+    let e = i * ${width}u;
+    let applied = ${apply};
+    ${store}
+  }`;
   return `
-struct Params { groups: u32, dim: u32, eps: f32 }
+struct Params { groups: u32, dim: u32, eps: f32, T: u32, heads: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<${elem}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${elem}>;
 ${weight ? weightWgsl(weight.storedDtype, 3, false) : ""}
 ${weight && vector ? "fn wAt4(e: u32) -> vec4<f32> { return vec4<f32>(wAt(e), wAt(e + 1u), wAt(e + 2u), wAt(e + 3u)); }" : ""}
+${fusion.kind === "add" ? `@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> R: array<${elem}>;` : ""}
+${scalarReader}
+${fusion.kind === "rope" ? `@group(0) @binding(${COS_SIN_BINDING}) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
+fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv; return ${apply}; }` : ""}
 ${reduceSumWgsl(THREADS)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -37,24 +82,53 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = g * n;
   var acc = 0.0;
   for (var i = lid.x; i < n; i += ${THREADS}u) { let v = X[base + i]; acc += ${vector ? "dot(v, v)" : "v * v"}; }
-  let inv = 1.0 / sqrt(reduceSum(acc, lid.x) / f32(P.dim) + P.eps);
-  for (var i = lid.x; i < n; i += ${THREADS}u) {
-    let normed = X[base + i] * inv;
-    let e = i * ${width}u;
-    Y[base + i] = ${apply};
-  }
+  let inv = 1.0 / sqrt(reduceSum(acc, lid.x) / f32(P.dim) + P.eps);${output}
 }`;
 }
 
-export function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuWeight | null, form: NormForm, eps: number, dim: number): GpuTensor {
-  if (x.size % dim !== 0) throw new Error(`rmsNorm: ${x.size} values are not groups of ${dim}`);
-  if (form !== "none" && (!weight || weight.shape[0] !== dim)) throw new Error(`rmsNorm: form ${form} needs a [${dim}] weight`);
-  const w = form === "none" ? null : weight;
+function checkNorm(op: string, x: GpuTensor, weight: GpuWeight | null, form: NormForm, dim: number): GpuWeight | null {
+  if (x.size % dim !== 0) throw new Error(`${op}: ${x.size} values are not groups of ${dim}`);
+  if (form !== "none" && (!weight || weight.shape[0] !== dim)) throw new Error(`${op}: form ${form} needs a [${dim}] weight`);
+  return form === "none" ? null : weight;
+}
+
+/** Records one norm kernel over x's groups of `dim`; `extra` are the fused inputs' bindings from 5 on. */
+function dispatchNorm(ctx: GpuContext, x: GpuTensor, w: GpuWeight | null, form: NormForm, eps: number, dim: number,
+  fusion: Fusion, extra: readonly (Binding | null)[], ropeRows = 0, heads = 0): GpuTensor {
   const y = newTensor(ctx, x.shape);
-  const vector = dim % 4 === 0;
-  const pipeline = ctx.pipeline(`rmsnorm:${form}:${w?.storedDtype ?? "-"}${vector ? ":v4" : ""}`, () => rmsNormWgsl(form, w, vector));
+  const vector = fusion.kind !== "rope" && dim % 4 === 0;
+  const fused = fusion.kind === "add" ? `add:${fusion.scalar?.storedDtype ?? "-"}` : fusion.kind;
+  const pipeline = ctx.pipeline(`rmsnorm:${form}:${w?.storedDtype ?? "-"}${vector ? ":v4" : ""}:${fused}`, () => rmsNormWgsl(form, w, vector, fusion));
   const groups = x.size / dim;
-  const params = ctx.params([groups, dim, f32Bits(eps)]);
-  ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...(w ? chunkBindings(w.chunks[0]!) : [])], groups);
+  const params = ctx.params([groups, dim, f32Bits(eps), ropeRows, heads]);
+  const weightBindings: (Binding | null)[] = w ? chunkBindings(w.chunks[0]!) : [];
+  while (weightBindings.length < 2) weightBindings.push(null);
+  ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weightBindings, ...extra], groups);
   return y;
+}
+
+export function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuWeight | null, form: NormForm, eps: number, dim: number): GpuTensor {
+  const w = checkNorm("rmsNorm", x, weight, form, dim);
+  return dispatchNorm(ctx, x, w, form, eps, dim, { kind: "plain" }, []);
+}
+
+/** (residual + rmsNorm(x)) × scalar (a [1] weight), in one kernel. */
+export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number, dim: number, scalar: GpuWeight | null): GpuTensor {
+  const w = checkNorm("addNorm", x, weight, form, dim);
+  if (residual.size !== x.size) throw new Error(`addNorm: residual [${residual.shape}] and x [${x.shape}] differ`);
+  if (scalar && scalar.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`addNorm: weight [${scalar.shape}] is not a scalar`);
+  if (scalar && (scalar.storedDtype === "q8_0" || scalar.storedDtype === "q4_0")) throw new Error("addNorm: a quantized scalar");
+  const extra: (Binding | null)[] = [bindTensor(residual)];
+  if (scalar) extra.push(chunkBindings(scalar.chunks[0]!)[0]!);
+  return dispatchNorm(ctx, x, w, form, eps, dim, { kind: "add", scalar }, extra);
+}
+
+/** rope(rmsNorm(x)) over heads of `headDim` values, in one kernel (the cos/sin table as `rope` makes it). */
+export function normRope(ctx: GpuContext, tables: RopeTables, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number,
+  positions: Int32Array, invFreq: Float32Array, headDim: number): GpuTensor {
+  const w = checkNorm("normRope", x, weight, form, headDim);
+  if (invFreq.length !== headDim / 2) throw new Error(`normRope: ${invFreq.length} frequencies for head dim ${headDim}`);
+  if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`normRope: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
+  const table: ArenaSlice = tables.get(ctx, positions, invFreq);
+  return dispatchNorm(ctx, x, w, form, eps, headDim, { kind: "rope" }, [table], x.rows, x.cols / headDim);
 }

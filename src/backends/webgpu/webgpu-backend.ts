@@ -11,7 +11,7 @@ import { GpuContext } from "./gpu-context.js";
 import { GpuKvStore, GpuTensor, GpuWeight, asGpu, asGpuStore, asGpuWeight } from "./gpu-tensors.js";
 import { embed, matmul } from "./matmul.js";
 import { moe } from "./moe.js";
-import { rmsNorm } from "./norms.js";
+import { addNorm, normRope, rmsNorm } from "./norms.js";
 import { RopeTables, rope } from "./rope.js";
 import { sampleGreedy } from "./sampling.js";
 import { newTensor, releaseTensor } from "./tensor-alloc.js";
@@ -128,6 +128,14 @@ export class WebGpuBackend implements Backend {
 
   rope(x: Tensor, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor {
     return rope(this.ctx, this.ropeTables, asGpu(x), positions, invFreq, headDim);
+  }
+
+  addNorm(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null): Tensor {
+    return addNorm(this.ctx, asGpu(residual), asGpu(x), asGpuWeight(weight), form, eps, dim, scalar && asGpuWeight(scalar));
+  }
+
+  normRope(x: Tensor, weight: Weight, form: NormForm, eps: number, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor {
+    return normRope(this.ctx, this.ropeTables, asGpu(x), asGpuWeight(weight), form, eps, positions, invFreq, headDim);
   }
 
   gatedActivation(gate: Tensor, up: Tensor, activation: Activation): Tensor {

@@ -1,0 +1,28 @@
+/**
+ * The decoder's fused steps: a backend's fused op where it has one (`Backend.addNorm`, `Backend.normRope`),
+ * else the plain ops it stands for, so every backend computes the same thing and only the GPU, where
+ * each dispatch has a fixed cost, needs the extra kernels.
+ */
+import type { Backend, NormForm, Tensor, Weight } from "../backends/ops.js";
+
+/** A norm step: weight, form, eps and group size. */
+export interface NormSpec {
+  readonly weight: Weight;
+  readonly form: NormForm;
+  readonly eps: number;
+  readonly dim: number;
+}
+
+/** (residual + norm(x)) × scalar; no norm adds x as it is, no scalar multiplies by 1. */
+export function addNormed(backend: Backend, residual: Tensor, x: Tensor, norm: NormSpec | null, scalar: Weight | null): Tensor {
+  if (norm && backend.addNorm) return backend.addNorm(residual, x, norm.weight, norm.form, norm.eps, norm.dim, scalar);
+  const sum = backend.add(residual, norm ? backend.rmsNorm(x, norm.weight, norm.form, norm.eps, norm.dim) : x);
+  return scalar ? backend.scaleByWeight(sum, scalar) : sum;
+}
+
+/** rope(norm(x)) with the norm over groups of headDim values; no norm is plain RoPE. */
+export function normedRope(backend: Backend, x: Tensor, norm: NormSpec | null, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor {
+  if (norm && norm.dim !== headDim) throw new Error(`normedRope: norm over ${norm.dim} values, head dim ${headDim}`);
+  if (norm && backend.normRope) return backend.normRope(x, norm.weight, norm.form, norm.eps, positions, invFreq, headDim);
+  return backend.rope(norm ? backend.rmsNorm(x, norm.weight, norm.form, norm.eps, headDim) : x, positions, invFreq, headDim);
+}
