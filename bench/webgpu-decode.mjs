@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/webgpu-decode.mjs            # the issue's 7.4B shape (needs ~16 GB of GPU memory)
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
-//   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill
+//   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill  --layers 32
 //            --matvec-rows default,1,2,4 (decode timed with each matrix-vector rows-per-thread choice; the
 //            first one is used for everything else)
 //            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
@@ -41,13 +41,24 @@ const prefillLen = args.includes("--no-prefill") ? 0 : Number(flag("prefill", ti
 const WARMUP = tiny ? 2 : 8;
 const profiling = args.includes("--profile");
 // Matrix-vector rows per thread to compare ("default" = each format's own choice), decode only.
-const matvecRows = flag("matvec-rows", "default").split(",").map((r) => (r === "default" ? null : Number(r)));
+const matvecRows = flag("matvec-rows", "default").split(",").map((r) => {
+  if (r === "default") return null;
+  const rows = Number(r);
+  if (!(Number.isInteger(rows) && rows >= 1 && rows <= 4)) throw new RangeError(`--matvec-rows takes "default" or 1-4, not ${r}`);
+  return rows;
+});
 
 // The issue's shape: hidden 3584, 32 layers (5 sliding : 1 full), 16 heads, 8 kv heads, head_dim 256;
 // full layers head_dim 512 with 4 kv heads and k = v; intermediate 14336; vocab 262144; window 1024.
 const shape = tiny
   ? { hidden: 256, layers: 6, heads: 4, kvHeads: 2, headDim: 64, globalHeadDim: 128, globalKvHeads: 1, inter: 512, vocab: 4096, window: 32 }
   : { hidden: 3584, layers: 32, heads: 16, kvHeads: 8, headDim: 256, globalHeadDim: 512, globalKvHeads: 4, inter: 14336, vocab: 262144, window: 1024 };
+// --layers N: another depth (e.g. the tiny shape at the full model's 32 layers, to count its dispatches and
+// time JS recording without the memory the full shape needs).
+if (flag("layers")) {
+  shape.layers = Number(flag("layers"));
+  if (!(Number.isInteger(shape.layers) && shape.layers >= 1)) throw new RangeError(`--layers must be a positive integer, not ${flag("layers")}`);
+}
 
 const configJson = {
   architectures: ["Gemma4ForCausalLM"], model_type: "gemma4_text",
