@@ -98,10 +98,16 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
       for (const form of ["one-plus", "scale"] as const) {
         for (const dtype of dtypes) {
           const w = hostWeight(dtype, [dim], randomValues(rng, dim));
+          const nextW = hostWeight(dtype, [dim], randomValues(rng, dim));
           const scalar = hostWeight(dtype, [1], Float32Array.of(0.37));
           for (const scaled of [false, true]) {
-            await compare(`addNorm ${form} ${dtype} dim ${dim}${scaled ? " × scalar" : ""}`, backend, ref, (b) =>
-              addNormed(b, b.fromHost(residual, shape), b.fromHost(x, shape), { weight: b.uploadWeight(w), form, eps: 1e-6, dim }, scaled ? b.uploadWeight(scalar) : null), tol);
+            for (const withNext of [false, true]) {
+              const run = (b: Backend) => addNormed(b, b.fromHost(residual, shape), b.fromHost(x, shape), { weight: b.uploadWeight(w), form, eps: 1e-6, dim },
+                scaled ? b.uploadWeight(scalar) : null, withNext ? { norm: { weight: b.uploadWeight(nextW), form, eps: 1e-6, dim } } : undefined);
+              const name = `addNorm ${form} ${dtype} dim ${dim}${scaled ? " × scalar" : ""}${withNext ? " then norm" : ""}`;
+              await compare(`${name}: sum`, backend, ref, (b) => run(b).sum, tol);
+              if (withNext) await compare(`${name}: normed`, backend, ref, (b) => run(b).normed!, tol);
+            }
           }
         }
       }

@@ -138,8 +138,10 @@ export interface Backend {
   // Optional fusions: one kernel where a backend has one (each dispatch costs a GPU a few µs and JS a few
   // more); otherwise `model/fused-ops.ts` composes the plain ops. Each must match that composition within
   // the backend's op tolerance (the conformance suite checks).
-  /** (residual + rmsNorm(x, weight, form, eps, dim)) × the single value of `scalar` (null: × 1). */
-  addNorm?(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null): Tensor;
+  /** sum = (residual + rmsNorm(x, weight, form, eps, dim)) × the single value of `scalar` (null: × 1), and
+   *  with a `next` weight also rmsNorm(sum, next, form, eps, dim), the norm that reads the sum: [sum, that]. */
+  addNorm?(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null,
+    next: Weight | null): readonly [Tensor, Tensor | null];
   /** rope(rmsNorm(x, weight, form, eps, headDim), positions, invFreq, headDim). */
   normRope?(x: Tensor, weight: Weight, form: NormForm, eps: number, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor;
 }

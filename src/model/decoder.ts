@@ -77,15 +77,23 @@ export class GemmaDecoder {
       let h = backend.embed(weights.embedTokens, ids, config.embedScale); // [ΣT, H]
       onHiddenState?.(0, h);
       const perLayerInputs = this.perLayerInputs(ids, h); // [ΣT, L·P] or null
+      // Each layer also returns the next layer's normed input (after the last, the final norm's output):
+      // that norm reads the sum the layer ends with, so a backend can do both in one pass.
+      const hiddenNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
+      const firstNorm = weights.layers[0]?.inputNorm ?? null;
+      let x = firstNorm ? backend.rmsNorm(h, firstNorm, config.normForm, config.rmsNormEps, config.hiddenDim) : h;
       for (const layer of config.layers) {
         const input = h;
-        h = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, batch, perLayerInputs));
+        const normedInput = x;
+        const next = hiddenNorm(layer.index < config.numLayers - 1 ? weights.layers[layer.index + 1]!.inputNorm : weights.finalNorm);
+        [h, x] = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, normedInput, batch, perLayerInputs, next));
         // Each layer's input is dead once its output exists: freed now, not at the end of the pass, so a
         // long prefill holds two hidden states instead of one per layer (E2B, 512 tokens: 35 × 3 MB).
         backend.release(input);
+        if (normedInput !== input) backend.release(normedInput);
         if (layer.index < config.numLayers - 1) onHiddenState?.(layer.index + 1, h);
       }
-      h = backend.rmsNorm(h, weights.finalNorm, config.normForm, config.rmsNormEps, config.hiddenDim);
+      h = x; // the final norm's output
       onHiddenState?.(config.numLayers, h);
       return steps.map((step, i) => {
         const rows = steps.length === 1 ? h : backend.sliceRows(h, offsets[i]!, step.ids.length);
@@ -118,7 +126,10 @@ export class GemmaDecoder {
     return then(sum, backend.scale(sum, INV_SQRT2));
   }
 
-  private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, batch: BatchRows, perLayerInputs: Tensor | null): Tensor {
+  /** One decoder layer on the stream h, whose input-normed form is `input`; returns the new stream and
+   *  next(stream), the following norm's view of it. */
+  private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, input: Tensor, batch: BatchRows, perLayerInputs: Tensor | null,
+    next: NormSpec | null): readonly [Tensor, Tensor] {
     const { backend, config } = this;
     const norm = (x: Tensor, weight: LayerWeights["inputNorm"] | null): Tensor =>
       weight ? backend.rmsNorm(x, weight, config.normForm, config.rmsNormEps, config.hiddenDim) : x;
@@ -126,11 +137,13 @@ export class GemmaDecoder {
       weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
 
     // Attention's and the MLP's intermediates go back to the pool when each ends, not with the layer.
-    const attended = backend.tidy(() => this.attention(layer, w, norm(h, w.inputNorm), batch));
-    h = addNormed(backend, h, attended, spec(w.postAttentionNorm), null);
-
-    const residual = h;
-    let ff = backend.tidy(() => this.mlp(w, norm(residual, w.preFeedforwardNorm)));
+    const attended = backend.tidy(() => this.attention(layer, w, input, batch));
+    const afterAttention = addNormed(backend, h, attended, spec(w.postAttentionNorm), null, { norm: spec(w.preFeedforwardNorm) });
+    backend.release(attended);
+    const residual = afterAttention.sum;
+    const mlpInput = afterAttention.normed!;
+    let ff = backend.tidy(() => this.mlp(w, mlpInput));
+    if (mlpInput !== residual) backend.release(mlpInput);
     if (w.moe && config.moe) {
       ff = norm(ff, w.moe.postFeedforwardNorm1);
       // The router reads the un-normed residual, through its own weightless norm × scale × H^-½ (spec §4.8).
@@ -139,20 +152,21 @@ export class GemmaDecoder {
       const routerLogits = backend.matmul(routerInput, w.moe.routerProj); // [T, E]
       const experts = backend.moe(norm(residual, w.moe.preFeedforwardNorm2), routerLogits, w.moe.perExpertScale, w.moe.gateUp, w.moe.down,
         { topK: config.moe.topK, activation: config.activation });
-      ff = addNormed(backend, ff, experts, spec(w.moe.postFeedforwardNorm2), null);
+      ff = addNormed(backend, ff, experts, spec(w.moe.postFeedforwardNorm2), null).sum;
     }
     // layer_scalar multiplies the whole stream, residual included (spec pitfall 13), after the layer's
     // last residual add: the MLP's, or the per-layer input's where there is one.
     const perLayer = perLayerInputs && w.perLayerInput && config.perLayerEmbedding ? w.perLayerInput : null;
-    h = addNormed(backend, residual, ff, spec(w.postFeedforwardNorm), perLayer ? null : w.layerScalar);
-
-    if (perLayer && perLayerInputs && config.perLayerEmbedding) {
-      const P = config.perLayerEmbedding.dim;
-      const slice = backend.sliceColumns(perLayerInputs, layer.index * P, P); // [T, P]
-      const gated = backend.gatedActivation(backend.matmul(h, perLayer.gate), slice, config.activation);
-      h = addNormed(backend, h, backend.matmul(gated, perLayer.projection), spec(perLayer.postNorm), w.layerScalar);
+    if (!perLayer || !perLayerInputs || !config.perLayerEmbedding) {
+      const out = addNormed(backend, residual, ff, spec(w.postFeedforwardNorm), w.layerScalar, { norm: next });
+      return [out.sum, out.normed!];
     }
-    return h;
+    const afterMlp = addNormed(backend, residual, ff, spec(w.postFeedforwardNorm), null).sum;
+    const P = config.perLayerEmbedding.dim;
+    const slice = backend.sliceColumns(perLayerInputs, layer.index * P, P); // [T, P]
+    const gated = backend.gatedActivation(backend.matmul(afterMlp, perLayer.gate), slice, config.activation);
+    const out = addNormed(backend, afterMlp, backend.matmul(gated, perLayer.projection), spec(perLayer.postNorm), w.layerScalar, { norm: next });
+    return [out.sum, out.normed!];
   }
 
   private attention(layer: LayerConfig, w: LayerWeights, x: Tensor, batch: BatchRows): Tensor {

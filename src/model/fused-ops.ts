@@ -13,11 +13,29 @@ export interface NormSpec {
   readonly dim: number;
 }
 
-/** (residual + norm(x)) × scalar; no norm adds x as it is, no scalar multiplies by 1. */
-export function addNormed(backend: Backend, residual: Tensor, x: Tensor, norm: NormSpec | null, scalar: Weight | null): Tensor {
-  if (norm && backend.addNorm) return backend.addNorm(residual, x, norm.weight, norm.form, norm.eps, norm.dim, scalar);
-  const sum = backend.add(residual, norm ? backend.rmsNorm(x, norm.weight, norm.form, norm.eps, norm.dim) : x);
-  return scalar ? backend.scaleByWeight(sum, scalar) : sum;
+/** The residual stream after a block, and the next norm's view of it. */
+export interface AddedAndNormed {
+  readonly sum: Tensor;
+  /** next(sum), or null when no next norm was asked for. */
+  readonly normed: Tensor | null;
+}
+
+/**
+ * sum = (residual + norm(x)) × scalar, and where `next` is given, next.norm(sum): the following block's
+ * input norm (none: the sum itself). No norm adds x as it is, no scalar multiplies by 1.
+ */
+export function addNormed(backend: Backend, residual: Tensor, x: Tensor, norm: NormSpec | null, scalar: Weight | null,
+  next?: { readonly norm: NormSpec | null }): AddedAndNormed {
+  const nextNorm = next?.norm ?? null;
+  const fusable = norm && norm.form !== "none" && backend.addNorm && (!next || (nextNorm && nextNorm.form === norm.form && nextNorm.eps === norm.eps && nextNorm.dim === norm.dim));
+  if (norm && backend.addNorm && fusable) {
+    const [sum, normed] = backend.addNorm(residual, x, norm.weight, norm.form, norm.eps, norm.dim, scalar, nextNorm?.weight ?? null);
+    return { sum, normed };
+  }
+  const added = backend.add(residual, norm ? backend.rmsNorm(x, norm.weight, norm.form, norm.eps, norm.dim) : x);
+  const sum = scalar ? backend.scaleByWeight(added, scalar) : added;
+  if (!next) return { sum, normed: null };
+  return { sum, normed: nextNorm ? backend.rmsNorm(sum, nextNorm.weight, nextNorm.form, nextNorm.eps, nextNorm.dim) : sum };
 }
 
 /** rope(norm(x)) with the norm over groups of headDim values; no norm is plain RoPE. */

@@ -22,29 +22,50 @@ const THREADS = 256;
 /** Bindings: 0 params, 1 x, 2 y, 3 (and 4 for block scales) the norm weight, then the fused inputs. */
 const RESIDUAL_BINDING = 5;
 const SCALAR_BINDING = 6;
+const NEXT_OUTPUT_BINDING = 7;
+const NEXT_WEIGHT_BINDING = 8;
 const COS_SIN_BINDING = 5;
 
 type Fusion =
   | { readonly kind: "plain" }
-  | { readonly kind: "add"; readonly scalar: GpuWeight | null }
+  | { readonly kind: "add"; readonly scalar: GpuWeight | null; readonly next: GpuWeight | null }
   | { readonly kind: "rope" };
+
+/** weightWgsl's reader of a float weight under other names (`prefix`At, W → `buffer`), for a second weight. */
+function renamedReader(w: GpuWeight, binding: number, prefix: string, buffer: string): string {
+  return weightWgsl(w.storedDtype, binding, false).replace(/\bW\b/g, buffer).replace(/\bwAt\b/g, `${prefix}At`);
+}
 
 /** `vector`: rows of a multiple of 4 values, read and written as vec4 (a quarter of the loop trips). */
 function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, fusion: Fusion): string {
-  const w = vector ? "wAt4(e)" : "wAt(e)";
   const one = vector ? "vec4<f32>(1.0)" : "1.0";
-  const apply = form === "none" ? "normed" : form === "one-plus" ? `normed * (${one} + ${w})` : `normed * ${w}`;
+  // The weight applied to `normed` at element e, read through `reader` (wAt, or nextAt for the next norm).
+  const applyWith = (reader: string): string => {
+    const w = vector ? `${reader}4(e)` : `${reader}(e)`;
+    return form === "none" ? "normed" : form === "one-plus" ? `normed * (${one} + ${w})` : `normed * ${w}`;
+  };
+  const apply = applyWith("wAt");
   const elem = vector ? "vec4<f32>" : "f32";
   const width = vector ? 4 : 1;
-  // The weight of a scalar multiplier has its own reader: weightWgsl's names with another prefix.
-  const scalarReader = fusion.kind === "add" && fusion.scalar
-    ? weightWgsl(fusion.scalar.storedDtype, SCALAR_BINDING, false).replace(/\bW\b/g, "SW").replace(/\bwAt\b/g, "scalarAt")
-    : "";
-  const store = fusion.kind === "add"
-    ? `Y[base + i] = ${fusion.scalar ? "(R[base + i] + applied) * scalarAt(0u)" : "R[base + i] + applied"};`
-    : "Y[base + i] = applied;";
-  const output = fusion.kind === "rope"
-    ? `
+  const square = (v: string): string => (vector ? `dot(${v}, ${v})` : `${v} * ${v}`);
+  const vec4Reader = (reader: string): string =>
+    `fn ${reader}4(e: u32) -> vec4<f32> { return vec4<f32>(${reader}(e), ${reader}(e + 1u), ${reader}(e + 2u), ${reader}(e + 3u)); }`;
+  const scalar = fusion.kind === "add" ? fusion.scalar : null;
+  const next = fusion.kind === "add" ? fusion.next : null;
+  const fusedDecls = fusion.kind === "add"
+    ? [
+      `@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> R: array<${elem}>;`,
+      scalar ? renamedReader(scalar, SCALAR_BINDING, "scalar", "SW") : "",
+      next ? `@group(0) @binding(${NEXT_OUTPUT_BINDING}) var<storage, read_write> Z: array<${elem}>;\n${renamedReader(next, NEXT_WEIGHT_BINDING, "next", "NW")}` : "",
+      next && vector ? vec4Reader("nextAt") : "",
+    ].join("\n")
+    : fusion.kind === "rope"
+      ? `@group(0) @binding(${COS_SIN_BINDING}) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
+fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv; return ${apply}; }`
+      : "";
+  let output: string;
+  if (fusion.kind === "rope") {
+    output = `
   let half = P.dim / 2u;
   let t = g / P.heads;
   for (var j = lid.x; j < half; j += ${THREADS}u) {
@@ -54,25 +75,42 @@ function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, 
     let s = CosSin[(P.T + t) * half + j];
     Y[base + j] = a * c - b * s;
     Y[base + j + half] = b * c + a * s;
-  }`
-    : `
+  }`;
+  } else if (fusion.kind === "add") {
+    // The sum is rounded (and scaled) as the separate add and scale would; the next norm then reads
+    // back what this thread wrote (same elements in both loops, so no barrier is needed).
+    output = `
+  var acc2 = 0.0;
   for (var i = lid.x; i < n; i += ${THREADS}u) {
     let normed = X[base + i] * inv;
     let e = i * ${width}u;
-    let applied = ${apply};
-    ${store}
+    let added = R[base + i] + ${apply};
+    let total = ${scalar ? "added * scalarAt(0u)" : "added"};
+    Y[base + i] = total;
+    ${next ? `acc2 += ${square("total")};` : ""}
+  }${next ? `
+  let inv2 = 1.0 / sqrt(reduceSum(acc2, lid.x) / f32(P.dim) + P.eps);
+  for (var i = lid.x; i < n; i += ${THREADS}u) {
+    let normed = Y[base + i] * inv2;
+    let e = i * ${width}u;
+    Z[base + i] = ${applyWith("nextAt")};
+  }` : ""}`;
+  } else {
+    output = `
+  for (var i = lid.x; i < n; i += ${THREADS}u) {
+    let normed = X[base + i] * inv;
+    let e = i * ${width}u;
+    Y[base + i] = ${apply};
   }`;
+  }
   return `
 struct Params { groups: u32, dim: u32, eps: f32, T: u32, heads: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<${elem}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${elem}>;
 ${weight ? weightWgsl(weight.storedDtype, 3, false) : ""}
-${weight && vector ? "fn wAt4(e: u32) -> vec4<f32> { return vec4<f32>(wAt(e), wAt(e + 1u), wAt(e + 2u), wAt(e + 3u)); }" : ""}
-${fusion.kind === "add" ? `@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> R: array<${elem}>;` : ""}
-${scalarReader}
-${fusion.kind === "rope" ? `@group(0) @binding(${COS_SIN_BINDING}) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
-fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv; return ${apply}; }` : ""}
+${weight && vector ? vec4Reader("wAt") : ""}
+${fusedDecls}
 ${reduceSumWgsl(THREADS)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -81,7 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = P.dim / ${width}u;
   let base = g * n;
   var acc = 0.0;
-  for (var i = lid.x; i < n; i += ${THREADS}u) { let v = X[base + i]; acc += ${vector ? "dot(v, v)" : "v * v"}; }
+  for (var i = lid.x; i < n; i += ${THREADS}u) { let v = X[base + i]; acc += ${square("v")}; }
   let inv = 1.0 / sqrt(reduceSum(acc, lid.x) / f32(P.dim) + P.eps);${output}
 }`;
 }
@@ -97,7 +135,7 @@ function dispatchNorm(ctx: GpuContext, x: GpuTensor, w: GpuWeight | null, form: 
   fusion: Fusion, extra: readonly (Binding | null)[], ropeRows = 0, heads = 0): GpuTensor {
   const y = newTensor(ctx, x.shape);
   const vector = fusion.kind !== "rope" && dim % 4 === 0;
-  const fused = fusion.kind === "add" ? `add:${fusion.scalar?.storedDtype ?? "-"}` : fusion.kind;
+  const fused = fusion.kind === "add" ? `add:${fusion.scalar?.storedDtype ?? "-"}:${fusion.next?.storedDtype ?? "-"}` : fusion.kind;
   const pipeline = ctx.pipeline(`rmsnorm:${form}:${w?.storedDtype ?? "-"}${vector ? ":v4" : ""}:${fused}`, () => rmsNormWgsl(form, w, vector, fusion));
   const groups = x.size / dim;
   const params = ctx.params([groups, dim, f32Bits(eps), ropeRows, heads]);
@@ -112,15 +150,26 @@ export function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuWeight | null,
   return dispatchNorm(ctx, x, w, form, eps, dim, { kind: "plain" }, []);
 }
 
-/** (residual + rmsNorm(x)) × scalar (a [1] weight), in one kernel. */
-export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number, dim: number, scalar: GpuWeight | null): GpuTensor {
+/** sum = (residual + rmsNorm(x)) × scalar (a [1] weight), and rmsNorm(sum, next) when `next` is given (same
+ *  form, eps and dim), in one kernel. */
+export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number, dim: number,
+  scalar: GpuWeight | null, next: GpuWeight | null): [GpuTensor, GpuTensor | null] {
   const w = checkNorm("addNorm", x, weight, form, dim);
+  const nextW = next && checkNorm("addNorm (next norm)", x, next, form, dim);
   if (residual.size !== x.size) throw new Error(`addNorm: residual [${residual.shape}] and x [${x.shape}] differ`);
+  for (const extra of [scalar, nextW]) {
+    if (extra && (extra.storedDtype === "q8_0" || extra.storedDtype === "q4_0")) throw new Error(`addNorm: a quantized ${extra === scalar ? "scalar" : "norm weight"}`);
+  }
   if (scalar && scalar.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`addNorm: weight [${scalar.shape}] is not a scalar`);
-  if (scalar && (scalar.storedDtype === "q8_0" || scalar.storedDtype === "q4_0")) throw new Error("addNorm: a quantized scalar");
-  const extra: (Binding | null)[] = [bindTensor(residual)];
-  if (scalar) extra.push(chunkBindings(scalar.chunks[0]!)[0]!);
-  return dispatchNorm(ctx, x, w, form, eps, dim, { kind: "add", scalar }, extra);
+  const z = nextW ? newTensor(ctx, x.shape) : null;
+  const extra: (Binding | null)[] = [
+    bindTensor(residual),
+    scalar ? chunkBindings(scalar.chunks[0]!)[0]! : null,
+    z ? bindTensor(z) : null,
+    nextW ? chunkBindings(nextW.chunks[0]!)[0]! : null,
+  ];
+  const y = dispatchNorm(ctx, x, w, form, eps, dim, { kind: "add", scalar, next: nextW }, extra);
+  return [y, z];
 }
 
 /** rope(rmsNorm(x)) over heads of `headDim` values, in one kernel (the cos/sin table as `rope` makes it). */

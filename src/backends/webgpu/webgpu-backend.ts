@@ -130,8 +130,8 @@ export class WebGpuBackend implements Backend {
     return rope(this.ctx, this.ropeTables, asGpu(x), positions, invFreq, headDim);
   }
 
-  addNorm(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null): Tensor {
-    return addNorm(this.ctx, asGpu(residual), asGpu(x), asGpuWeight(weight), form, eps, dim, scalar && asGpuWeight(scalar));
+  addNorm(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null, next: Weight | null): readonly [Tensor, Tensor | null] {
+    return addNorm(this.ctx, asGpu(residual), asGpu(x), asGpuWeight(weight), form, eps, dim, scalar && asGpuWeight(scalar), next && asGpuWeight(next));
   }
 
   normRope(x: Tensor, weight: Weight, form: NormForm, eps: number, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor {

@@ -120,8 +120,11 @@ export class AutogradBackend implements Backend {
     } finally {
       this.tape = outer;
     }
-    if (!(result instanceof Variable)) throw new Error("a recomputed segment must return one tensor");
-    const first = result;
+    // A layer returns its output stream and the next norm's view of it (decoder.ts): every output's
+    // gradient is handed to its replayed twin.
+    const outputs = (Array.isArray(result) ? result : [result]) as unknown[];
+    if (outputs.length === 0 || !outputs.every((o) => o instanceof Variable)) throw new Error("a recomputed segment must return tensors");
+    const firsts = outputs as Variable[];
     this.segmentsRecorded++;
     outer.record(() => {
       const replayTape = new Tape();
@@ -137,8 +140,14 @@ export class AutogradBackend implements Backend {
         this.replaying = false;
         this.dropoutCalls = dropoutNow;
       }
-      const replayed = asVariable(again as Tensor);
-      if (first.grad) replayed.gradBuffer().set(first.grad);
+      const replayed = (Array.isArray(again) ? again : [again]).map((t) => asVariable(t as Tensor));
+      // An output returned twice (a layer with no next norm) must take its gradient once.
+      const seen = new Set<Variable>();
+      firsts.forEach((first, i) => {
+        const twin = replayed[i]!;
+        if (first.grad && !seen.has(twin)) twin.gradBuffer().set(first.grad);
+        seen.add(twin);
+      });
       replayTape.backward();
     });
     return result;
