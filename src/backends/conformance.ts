@@ -149,6 +149,28 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
     await compare("sliceColumns", backend, ref, (b) => b.sliceColumns(b.fromHost(a, shape), 5, 17), tol);
   });
 
+  attentionTests(makeBackend, tol, rng, ref);
+
+  it("mixture of experts routing and expert MLPs", async () => {
+    const backend = await makeBackend();
+    for (const dtype of dtypes) {
+      const E = 8, H = 33, Im = 17, T = 3, topK = 2;
+      const gateUp = hostWeight(dtype, [E, 2 * Im, H], randomValues(rng, E * 2 * Im * H, 0.3));
+      const down = hostWeight(dtype, [E, H, Im], randomValues(rng, E * H * Im, 0.3));
+      const perExpert = hostWeight(dtype, [E], randomValues(rng, E));
+      const x = randomValues(rng, T * H);
+      const logits = randomValues(rng, T * E, 3);
+      await compare(`moe ${dtype}`, backend, ref, (b) => b.moe(b.fromHost(x, [T, H]), b.fromHost(logits, [T, E]), b.uploadWeight(perExpert), b.uploadWeight(gateUp), b.uploadWeight(down), { topK, activation: "gelu_tanh" }), tol);
+    }
+  });
+}
+
+/** The attention cases, on their own for a backend's second kernel set (webgpu-backend.test.ts). */
+export function runAttentionConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
+  describe(`${label}: attention matches the reference backend`, () => attentionTests(makeBackend, options.opTolerance, new SeededRandom(4321), new ReferenceBackend()));
+}
+
+function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: number, rng: SeededRandom, ref: ReferenceBackend): void {
   /** Feeds tokens in `chunks` (random q, k, v; slot = position mod `capacity`) to a KV store on both
    *  backends and compares every attention output. */
   async function compareAttention(backend: Backend, params: AttentionParams, capacity: number, chunks: readonly number[]): Promise<void> {
@@ -188,6 +210,9 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
       { numHeads: 4, numKvHeads: 2, headDim: 24, window: 100, softcap: 30, chunks: [90, 1, 1, 38, 1, 1, 1] },
       // Later rows of the first chunk and all of the third are far past the window of the first slots.
       { numHeads: 2, numKvHeads: 2, headDim: 16, window: 64, softcap: null, chunks: [200, 1, 60, 1] },
+      // Gemma 4's head dims: several 64-row query tiles and 32-slot key tiles, a ragged last one of each.
+      { numHeads: 2, numKvHeads: 1, headDim: 256, window: 50, softcap: null, chunks: [97, 1, 33] },
+      { numHeads: 2, numKvHeads: 1, headDim: 512, window: null, softcap: 20, chunks: [70, 1] },
     ];
     for (const { chunks, ...c } of cases) {
       const capacity = c.window === null ? chunks.reduce((a, b) => a + b, 0) : c.window - 1 + Math.max(...chunks);
@@ -195,18 +220,6 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
     }
   });
 
-  it("mixture of experts routing and expert MLPs", async () => {
-    const backend = await makeBackend();
-    for (const dtype of dtypes) {
-      const E = 8, H = 33, Im = 17, T = 3, topK = 2;
-      const gateUp = hostWeight(dtype, [E, 2 * Im, H], randomValues(rng, E * 2 * Im * H, 0.3));
-      const down = hostWeight(dtype, [E, H, Im], randomValues(rng, E * H * Im, 0.3));
-      const perExpert = hostWeight(dtype, [E], randomValues(rng, E));
-      const x = randomValues(rng, T * H);
-      const logits = randomValues(rng, T * E, 3);
-      await compare(`moe ${dtype}`, backend, ref, (b) => b.moe(b.fromHost(x, [T, H]), b.fromHost(logits, [T, E]), b.uploadWeight(perExpert), b.uploadWeight(gateUp), b.uploadWeight(down), { topK, activation: "gelu_tanh" }), tol);
-    }
-  });
 }
 
 async function loadFixture(name: string, backend: Backend): Promise<GemmaDecoder> {

@@ -8,7 +8,7 @@
  * device's workgroup memory (q, o and one K/V tile live there). A slot tile that no query row of the
  * workgroup can see (causally ahead of all of them, or behind all their windows) is skipped whole, which
  * halves a causal prefill's work. A single query row (decode) goes to attention-decode.ts instead, which
- * splits the slots over many workgroups.
+ * splits the slots over many workgroups; on GPUs (not CPU adapters) prefill goes to attention-prefill.ts.
  */
 import { UnsupportedError } from "../../errors.js";
 import type { AttentionParams } from "../ops.js";
@@ -17,6 +17,7 @@ import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
 import { MATH_WGSL } from "./elementwise.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { attentionDecode } from "./attention-decode.js";
+import { attentionPrefill } from "./attention-prefill.js";
 
 /** Threads per prefill workgroup: workgroup memory allows only one or two workgroups per GPU core, so
  *  each needs enough threads (8 warps) to hide memory latency. */
@@ -228,6 +229,12 @@ export function attention(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, posi
   if (store.used === 0) ensureSlots(ctx, store, 1);
   const dMax = Math.max(32, 2 ** Math.ceil(Math.log2(d)));
   if (T === 1) return attentionDecode(ctx, q, store, positions, p, dMax);
+  // GPUs get the register-tiled kernel; CPU adapters keep this file's, whose barriers are fewer (each
+  // costs llvmpipe compile time) and whose speed there is the same.
+  if (!ctx.simpleKernels) {
+    const tiled = attentionPrefill(ctx, q, store, positions, p, dMax);
+    if (tiled) return tiled;
+  }
   const out = newTensor(ctx, q.shape);
   const [br, bc] = tileSizes(ctx, dMax, 32);
   const pipeline = ctx.pipeline(`attention:${dMax}:${br}:${bc}`, () => attentionWgsl(dMax, br, bc));

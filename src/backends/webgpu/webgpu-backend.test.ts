@@ -5,7 +5,7 @@
  * without one it skips loudly, or fails when GEMMA4_REQUIRE_WEBGPU=1 (CI).
  */
 import { after, describe, test } from "node:test";
-import { runBackendConformance } from "../conformance.js";
+import { runAttentionConformance, runBackendConformance } from "../conformance.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
 import { runWebGpuExtras } from "./webgpu-extras.js";
 
@@ -35,5 +35,11 @@ if (!backend) {
   // Tolerances: ops sum in float32 on the GPU where the reference sums in double; over the longest sums
   // in the suite (96 products, 100 attention slots) that differs by a few float32 ulps of the scale.
   runBackendConformance("webgpu", () => gpu, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
+  // A CPU adapter runs the simple kernels above; the kernels a GPU gets are checked here too.
+  if (gpu.ctx.simpleKernels) {
+    let gpuKernels: Promise<WebGpuBackend> | null = null;
+    after(async () => (await gpuKernels)?.dispose());
+    runAttentionConformance("webgpu, GPU kernels", () => (gpuKernels ??= WebGpuBackend.create({ simpleKernels: false })), { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
+  }
   describe("webgpu: its own paths", () => runWebGpuExtras(() => gpu));
 }
