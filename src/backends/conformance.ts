@@ -9,7 +9,7 @@ import { fromFloat32 } from "../formats/dtype.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
-import { addNormed, normedRope } from "../model/fused-ops.js";
+import { addNormed, gatedMatmul, normedRope } from "../model/fused-ops.js";
 import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
@@ -69,6 +69,9 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
           const w = hostWeight(dtype, [outDim, inDim], randomValues(rng, outDim * inDim));
           const x = randomValues(rng, T * inDim);
           await compare(`matmul ${dtype} [${T},${inDim}]x[${outDim},${inDim}]`, backend, ref, (b) => b.matmul(b.fromHost(x, [T, inDim]), b.uploadWeight(w)), tol);
+          const up = hostWeight(dtype, [outDim, inDim], randomValues(rng, outDim * inDim));
+          await compare(`gatedMatmul ${dtype} [${T},${inDim}]x[${outDim},${inDim}]`, backend, ref, (b) =>
+            gatedMatmul(b, b.fromHost(x, [T, inDim]), b.uploadWeight(w), b.uploadWeight(up), T === 2 ? "gelu_exact" : "gelu_tanh"), tol);
           const ids = Int32Array.from({ length: T }, () => rng.nextUint32() % outDim);
           await compare(`embed ${dtype}`, backend, ref, (b) => b.embed(b.uploadWeight(w), ids, 3.7), tol);
         }

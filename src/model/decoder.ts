@@ -6,7 +6,7 @@
  * I intermediate, P per-layer-embedding width, L layers, V vocab.
  */
 import type { AttentionParams, Backend, Tensor, Weight } from "../backends/ops.js";
-import { addNormed, normedRope, type NormSpec } from "./fused-ops.js";
+import { addNormed, gatedMatmul, normedRope, type NormSpec } from "./fused-ops.js";
 import type { KvCache } from "./kv-cache.js";
 import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
@@ -209,8 +209,7 @@ export class GemmaDecoder {
 
   private mlp(w: LayerWeights, x: Tensor): Tensor {
     const { backend, config } = this;
-    const gated = backend.gatedActivation(backend.matmul(x, w.mlp.gate), backend.matmul(x, w.mlp.up), config.activation);
-    return backend.matmul(gated, w.mlp.down);
+    return backend.matmul(gatedMatmul(backend, x, w.mlp.gate, w.mlp.up, config.activation), w.mlp.down);
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * The decoder's fused steps: a backend's fused op where it has one (`Backend.addNorm`, `Backend.normRope`),
+ * The decoder's fused steps: a backend's fused op where it has one (`Backend.addNorm`, `Backend.normRope`,
+ * `Backend.gatedMatmul`),
  * else the plain ops it stands for, so every backend computes the same thing and only the GPU, where
  * each dispatch has a fixed cost, needs the extra kernels.
  */
-import type { Backend, NormForm, Tensor, Weight } from "../backends/ops.js";
+import type { Activation, Backend, NormForm, Tensor, Weight } from "../backends/ops.js";
 
 /** A norm step: weight, form, eps and group size. */
 export interface NormSpec {
@@ -43,4 +44,10 @@ export function normedRope(backend: Backend, x: Tensor, norm: NormSpec | null, p
   if (norm && norm.dim !== headDim) throw new Error(`normedRope: norm over ${norm.dim} values, head dim ${headDim}`);
   if (norm && backend.normRope) return backend.normRope(x, norm.weight, norm.form, norm.eps, positions, invFreq, headDim);
   return backend.rope(norm ? backend.rmsNorm(x, norm.weight, norm.form, norm.eps, headDim) : x, positions, invFreq, headDim);
+}
+
+/** act(x·gateᵀ) ⊙ (x·upᵀ), the first half of a gated MLP. */
+export function gatedMatmul(backend: Backend, x: Tensor, gate: Weight, up: Weight, activation: Activation): Tensor {
+  if (backend.gatedMatmul) return backend.gatedMatmul(x, gate, up, activation);
+  return backend.gatedActivation(backend.matmul(x, gate), backend.matmul(x, up), activation);
 }

@@ -6,11 +6,13 @@
  * T > 1 (prefill): 64×64 output tiles, 4×4 per thread, weights converted to f32 as they enter shared
  * memory. Weights split into row chunks get one dispatch per chunk, each writing its columns of y.
  */
-import type { GpuContext } from "./gpu-context.js";
+import type { Activation } from "../ops.js";
+import type { Binding, GpuContext } from "./gpu-context.js";
 import { FLAT_WORKGROUP, f32Bits } from "./gpu-context.js";
+import { MATH_WGSL, gatedActivation } from "./elementwise.js";
 import { type GpuTensor, type GpuWeight } from "./gpu-tensors.js";
 import { GROUP_WIDTH, chunkBindings, weightWgsl } from "./weight-storage.js";
-import { bindTensor, newTensor } from "./tensor-alloc.js";
+import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 
 const MATVEC_THREADS = 256;
 
@@ -36,9 +38,26 @@ export function matvecRowsPerThread(w: GpuWeight, override: number | null): numb
   return w.storedDtype === "q8_0" || w.storedDtype === "q4_0" ? 2 : 1;
 }
 
-function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: number): string {
+/** Identifiers of weightWgsl's reader, renamed with a suffix for a second weight in the same shader. */
+const READER_NAMES = ["W4", "W", "WS", "blockScale", "wDotGroup", "wDotRegs", "wAt", "i8x4", "u4lo", "u4hi"];
+
+function secondWeightWgsl(w: GpuWeight, binding: number, vector: boolean): string {
+  return weightWgsl(w.storedDtype, binding, vector).replace(new RegExp(`\\b(${READER_NAMES.join("|")})\\b`, "g"), "$1B");
+}
+
+/** WGSL of act(g)·u for a gated pair's outputs. */
+function gatedExpr(activation: Activation, g: string, u: string): string {
+  return activation === "gelu_tanh" ? `geluTanh(${g}) * ${u}` : `geluExact(${g}) * ${u}`;
+}
+
+/**
+ * `pair`: the gated form, act(x·gateᵀ) ⊙ (x·upᵀ): the up weight (same shape and dtype) is bound from
+ * binding 5 and each thread dots its x values with its rows of both, so one dispatch replaces three.
+ */
+function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: number, pair: Activation | null = null): string {
   const rowGroups = MATVEC_THREADS / tpr;
   const R = rowsPerThread;
+  const A = pair ? 2 * R : R; // accumulators per thread: its rows of the gate, then of the up weight
   const xRegs = GROUP_WIDTH[w.storedDtype] / 4;
   const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
   const loop = vector
@@ -46,12 +65,18 @@ function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: n
     for (var g = lane; g < P.inDim / G; g += ${tpr}u) {
       var xv: array<vec4<f32>, ${xRegs}>;
       for (var k = 0u; k < ${xRegs}u; k++) { xv[k] = X4[g * ${xRegs}u + k]; }
-      for (var r = 0u; r < rows; r++) { acc[r] += wDotRegs((row0 + r) * P.inDim + g * G, xv); }
+      for (var r = 0u; r < rows; r++) {
+        acc[r] += wDotRegs((row0 + r) * P.inDim + g * G, xv);${pair ? "\n        acc[R + r] += wDotRegsB((row0 + r) * P.inDim + g * G, xv);" : ""}
+      }
     }`
     : `for (var i = lane; i < P.inDim; i += ${tpr}u) {
       let xi = X[i];
-      for (var r = 0u; r < rows; r++) { acc[r] += xi * wAt((row0 + r) * P.inDim + i); }
+      for (var r = 0u; r < rows; r++) {
+        acc[r] += xi * wAt((row0 + r) * P.inDim + i);${pair ? "\n        acc[R + r] += xi * wAtB((row0 + r) * P.inDim + i);" : ""}
+      }
     }`;
+  const total = (r: string): string => `sumRow(local * A + ${r})`;
+  const store = pair ? `Y[P.outOffset + row0 + r] = ${gatedExpr(pair, total("r"), total("R + r"))};` : `Y[P.outOffset + row0 + r] = ${total("r")};`;
   // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per output row add a
   // sixteenth of the row's partial sums each, then one thread per row group adds those 16 per row.
   return `
@@ -60,33 +85,36 @@ struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
+${pair ? `${secondWeightWgsl(w, 5, vector)}\n${MATH_WGSL}` : ""}
 const R = ${R}u;
-var<workgroup> parts: array<f32, ${MATVEC_THREADS * R}>;
-var<workgroup> sixteenths: array<f32, ${rowGroups * R * 16}>;
+const A = ${A}u;
+var<workgroup> parts: array<f32, ${MATVEC_THREADS * A}>;
+var<workgroup> sixteenths: array<f32, ${rowGroups * A * 16}>;
+fn sumRow(k: u32) -> f32 {
+  var total = 0.0;
+  for (var i = 0u; i < 16u; i++) { total += sixteenths[k * 16u + i]; }
+  return total;
+}
 @compute @workgroup_size(${MATVEC_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let local = lid.x / ${tpr}u;
   let lane = lid.x % ${tpr}u;
   let row0 = (${FLAT_WORKGROUP} * ${rowGroups}u + local) * R;
   let rows = min(R, select(0u, P.rows - row0, row0 < P.rows));
-  var acc: array<f32, ${R}>;
+  var acc: array<f32, ${A}>;
   ${loop}
-  for (var r = 0u; r < R; r++) { parts[r * ${MATVEC_THREADS}u + lid.x] = acc[r]; }
+  for (var a = 0u; a < A; a++) { parts[a * ${MATVEC_THREADS}u + lid.x] = acc[a]; }
   workgroupBarrier();
-  for (var s = lid.x; s < ${rowGroups * R * 16}u; s += ${MATVEC_THREADS}u) {
-    let rg = s / (R * 16u);
-    let r = (s / 16u) % R;
+  for (var s = lid.x; s < ${rowGroups * A * 16}u; s += ${MATVEC_THREADS}u) {
+    let rg = s / (A * 16u);
+    let a = (s / 16u) % A;
     var sum = 0.0;
-    for (var i = s % 16u; i < ${tpr}u; i += 16u) { sum += parts[r * ${MATVEC_THREADS}u + rg * ${tpr}u + i]; }
+    for (var i = s % 16u; i < ${tpr}u; i += 16u) { sum += parts[a * ${MATVEC_THREADS}u + rg * ${tpr}u + i]; }
     sixteenths[s] = sum;
   }
   workgroupBarrier();
   if (lane == 0u) {
-    for (var r = 0u; r < rows; r++) {
-      var total = 0.0;
-      for (var i = 0u; i < 16u; i++) { total += sixteenths[(local * R + r) * 16u + i]; }
-      Y[P.outOffset + row0 + r] = total;
-    }
+    for (var r = 0u; r < rows; r++) { ${store} }
   }
 }`;
 }
@@ -95,20 +123,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 const SMALL_ROW_THREADS = 64;
 const SMALL_IN_DIM = 512;
 
-function matmulSmallWgsl(w: GpuWeight, vector: boolean): string {
+function matmulSmallWgsl(w: GpuWeight, vector: boolean, pair: Activation | null = null): string {
   const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
   const loop = vector
     ? `let G = ${GROUP_WIDTH[w.storedDtype]}u;
   let xBase = t * (P.inDim / 4u);
-  for (var g = 0u; g < P.inDim / G; g++) { acc += wDotGroup(rowBase + g * G, xBase + g * (G / 4u)); }`
+  for (var g = 0u; g < P.inDim / G; g++) {
+    acc += wDotGroup(rowBase + g * G, xBase + g * (G / 4u));${pair ? "\n    accB += wDotGroupB(rowBase + g * G, xBase + g * (G / 4u));" : ""}
+  }`
     : `let xBase = t * P.inDim;
-  for (var i = 0u; i < P.inDim; i++) { acc += X[xBase + i] * wAt(rowBase + i); }`;
+  for (var i = 0u; i < P.inDim; i++) {
+    acc += X[xBase + i] * wAt(rowBase + i);${pair ? "\n    accB += X[xBase + i] * wAtB(rowBase + i);" : ""}
+  }`;
   return `
 struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
+${pair ? `${secondWeightWgsl(w, 5, vector)}\n${MATH_WGSL}` : ""}
 @compute @workgroup_size(${SMALL_ROW_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let n = ${FLAT_WORKGROUP} * ${SMALL_ROW_THREADS}u + lid.x;
@@ -116,9 +149,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let t = n / P.rows;
   let row = n % P.rows;
   let rowBase = row * P.inDim;
-  var acc = 0.0;
+  var acc = 0.0;${pair ? "\n  var accB = 0.0;" : ""}
   ${loop}
-  Y[t * P.outCols + P.outOffset + row] = acc;
+  Y[t * P.outCols + P.outOffset + row] = ${pair ? gatedExpr(pair, "acc", "accB") : "acc"};
 }`;
 }
 
@@ -213,6 +246,50 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
       const params = ctx.params([T, chunk.rows, inDim, chunk.rowStart, outDim]);
       ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], [Math.ceil(chunk.rows / TILE), Math.ceil(T / TILE), 1]);
     }
+  }
+  return y;
+}
+
+/** A weight's one chunk as bindings from 3 (data, then block scales or an unused number). */
+function singleChunkBindings(w: GpuWeight): (Binding | null)[] {
+  const bindings: (Binding | null)[] = chunkBindings(w.chunks[0]!);
+  if (bindings.length === 1) bindings.push(null);
+  return bindings;
+}
+
+/**
+ * act(x·gateᵀ) ⊙ (x·upᵀ), the MLP's first half. One dispatch where both weights are single chunks of one
+ * dtype and the kernel is a matrix-vector or simple one (decode, CPU adapters); otherwise two matmuls
+ * and the gated activation, exactly what the fused kernel computes.
+ */
+export function gatedMatmul(ctx: GpuContext, x: GpuTensor, gate: GpuWeight, up: GpuWeight, activation: Activation): GpuTensor {
+  const T = x.rows;
+  const inDim = gate.cols;
+  const fusable = gate.shape.length === 2 && up.shape.length === 2 && gate.shape[0] === up.shape[0] && gate.cols === up.cols &&
+    gate.storedDtype === up.storedDtype && gate.chunks.length === 1 && up.chunks.length === 1 && x.cols === inDim;
+  const small = inDim < SMALL_IN_DIM || ctx.simpleKernels;
+  if (!fusable || (!small && T !== 1)) {
+    const g = matmul(ctx, x, gate);
+    const u = matmul(ctx, x, up);
+    const y = gatedActivation(ctx, g, u, activation);
+    releaseTensor(ctx, g);
+    releaseTensor(ctx, u);
+    return y;
+  }
+  const outDim = gate.shape[0]!;
+  const y = newTensor(ctx, [T, outDim]);
+  const vector = inDim % GROUP_WIDTH[gate.storedDtype] === 0;
+  const weights = [...singleChunkBindings(gate), ...singleChunkBindings(up)];
+  if (small) {
+    const pipeline = ctx.pipeline(`matmul-small:${gate.storedDtype}:${vector}:${activation}`, () => matmulSmallWgsl(gate, vector, activation));
+    const params = ctx.params([T, outDim, inDim, 0, outDim]);
+    ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], Math.ceil((T * outDim) / SMALL_ROW_THREADS));
+  } else {
+    const tpr = matvecThreadsPerRow(gate, vector);
+    const R = matvecRowsPerThread(gate, ctx.matvecRowsPerThread);
+    const pipeline = ctx.pipeline(`matvec:${gate.storedDtype}:${vector}:${tpr}:${R}:${activation}`, () => matvecWgsl(gate, vector, tpr, R, activation));
+    const params = ctx.params([outDim, inDim, 0, outDim]);
+    ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], Math.ceil((outDim * tpr) / (MATVEC_THREADS * R)));
   }
   return y;
 }

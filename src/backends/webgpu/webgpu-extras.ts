@@ -71,7 +71,7 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     }
   });
 
-  it("matrix-vector kernel with 1–4 output rows per thread: every weight format, ragged rows, split weights", async () => {
+  it("matrix-vector kernel with 1–4 output rows per thread, plain and gated: every weight format, ragged rows, split weights", async () => {
     const gpu = await WebGpuBackend.create({ weightChunkBytes: 40000, simpleKernels: false });
     try {
       const formats = ["f32", "bf16", "f16", "q8_0", "q4_0"] as const;
@@ -97,10 +97,20 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
             const x = random(rng, inDim);
             const expected = readRef(ref.matmul(ref.fromHost(x, [1, inDim]), ref.uploadWeight(host)));
             await expectClose(`matvec ${format} [${inDim}]x[${outDim}], ${rows} rows per thread`, gpu.read(gpu.matmul(gpu.fromHost(x, [1, inDim]), w)), expected, 5e-5);
+            // The gated pair (gate = this weight, up = its negation times 0.5): fused where both are one chunk.
+            const upValues = values.map((v) => -0.5 * v);
+            const upW = quantized
+              ? gpu.uploadQuantizedWeight({ dtype: format, shape, data: quantizeBlocks(format, upValues) })
+              : gpu.uploadWeight({ dtype: format, shape, data: fromFloat32(format, upValues) });
+            const upHost: HostWeight = quantized ? { dtype: "f32", shape, data: dequantizeBlocks(format, quantizeBlocks(format, upValues)) } : { dtype: format, shape, data: fromFloat32(format, upValues) };
+            const xr = ref.fromHost(x, [1, inDim]);
+            const gatedExpected = readRef(ref.gatedActivation(ref.matmul(xr, ref.uploadWeight(host)), ref.matmul(xr, ref.uploadWeight(upHost)), "gelu_tanh"));
+            await expectClose(`gated matvec ${format} [${inDim}]x[${outDim}], ${rows} rows per thread`, gpu.read(gpu.gatedMatmul(gpu.fromHost(x, [1, inDim]), w, upW, "gelu_tanh")), gatedExpected, 5e-5);
           }
         }
       }
       assert.ok(gpu.ctx.pipelineKeys.some((k) => k.startsWith("matvec:") && k.endsWith(":4")), "the 4-row kernel ran");
+      assert.ok(gpu.ctx.pipelineKeys.some((k) => k.startsWith("matvec:") && k.endsWith(":4:gelu_tanh")), "the fused gated kernel ran");
     } finally {
       gpu.dispose();
     }
