@@ -6,13 +6,8 @@
 #   3. test/interop: transformers loads the default model our trainer wrote, PEFT loads our LoRA adapter
 #      (the machine's Python has torch, transformers and peft), compared with our reference backend;
 #   4. the WebGPU test files on the real adapter.
-# Prepared on a machine with Node (all git-ignored, carried as .device-carry, ~30 MB):
-#   mkdir -p .device-carry/debs && (cd .device-carry/debs && apt-get download libvulkan1 libegl1 libglvnd0 \
-#     libopengl0 libgl1 libglx0 libgles2)
-#   xz -T2 -6 -c "$(command -v node)" > .device-carry/node.xz
-#   (cd node_modules && tar cf - webgpu/index.js webgpu/package.json webgpu/types.d.ts webgpu/dist/linux-x64 \
-#     @huggingface/jinja @huggingface/tokenizers | xz -9 > ../.device-carry/node_modules.tar.xz)
-#   npm run build && tar cf - dist | xz -9 > .device-carry/dist.tar.xz
+# Prepared on a machine with Node by scripts/prepare-device-carry.sh (all git-ignored, carried as
+# .device-carry, ~30 MB: Vulkan loader .debs, node, the node_modules the checks load, dist/).
 # CHECKS (default "deltas decode interop tests") picks the parts; DECODE_ARGS (default "--profile
 # --matvec-rows default,1,4") go to webgpu-decode.mjs
 # (--profile: GPU time per kernel; --matvec-rows: decode with each matrix-vector rows-per-thread choice).
