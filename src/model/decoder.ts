@@ -81,7 +81,8 @@ export class GemmaDecoder {
       // that norm reads the sum the layer ends with, so a backend can do both in one pass.
       const hiddenNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
       const firstNorm = weights.layers[0]?.inputNorm ?? null;
-      let x = firstNorm ? backend.rmsNorm(h, firstNorm, config.normForm, config.rmsNormEps, config.hiddenDim) : h;
+      const firstSpec = hiddenNorm(config.numLayers > 0 ? firstNorm : weights.finalNorm);
+      let x = firstSpec ? backend.rmsNorm(h, firstSpec.weight, firstSpec.form, firstSpec.eps, firstSpec.dim) : h;
       for (const layer of config.layers) {
         const input = h;
         const normedInput = x;
@@ -138,6 +139,7 @@ export class GemmaDecoder {
 
     // Attention's and the MLP's intermediates go back to the pool when each ends, not with the layer.
     const attended = backend.tidy(() => this.attention(layer, w, input, batch));
+    if (input !== h) backend.release(input); // the caller's too, but dead from here: not held through the MLP
     const afterAttention = addNormed(backend, h, attended, spec(w.postAttentionNorm), null, { norm: spec(w.preFeedforwardNorm) });
     backend.release(attended);
     const residual = afterAttention.sum;

@@ -187,7 +187,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         for (var i = 0u; i < 4u; i++) { p[i] = S[(ty * 4u + i) * SP + c0 + c]; }
         for (var k = 0u; k < NC; k++) {
           let j = tx + 16u * k;
-          // Columns past D (a head dim below dMax) read another slot's values; they are never written.
+          // Columns past D (a head dim below dMax) read column D − 1 again; they are never written.
           let v = stage[c * D + min(j, D - 1u)];
           for (var i = 0u; i < 4u; i++) { acc[i][k] += p[i] * v; }
         }
@@ -211,7 +211,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 /** Prefill attention with the tiled kernel; null where the device's workgroup memory cannot hold it. */
 export function attentionPrefill(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, positions: Int32Array, p: AttentionParams, dMax: number): GpuTensor | null {
   const vc = prefillValueChunk(ctx, dMax);
-  if (vc === 0 || dMax < 16) return null;
+  if (vc === 0) return null;
   const { numHeads, numKvHeads, headDim: d } = p;
   const T = q.rows;
   const out = newTensor(ctx, q.shape);

@@ -3,16 +3,19 @@
  * y = x · 1/√(mean(x²) + eps), then × (1 + w), × w, or nothing. Matches the reference's order of rounding
  * (normalise, round, then apply the weight). Rows whose length is a multiple of 4 go as vec4.
  *
- * Two fused forms save the decoder a dispatch each time (a 32-layer decode step had ~700): `addNorm`
- * writes (residual + norm(x)) × scalar, the add after every attention and MLP block (and layer_scalar);
- * `normRope` rotates the normed q or k heads (spec §1.4) before writing them.
+ * Two fused forms save the decoder dispatches (a 32-layer decode step had 735): `addNorm` writes
+ * sum = (residual + norm(x)) × scalar, the add after every attention and MLP block (and layer_scalar), and
+ * optionally the next block's input norm of that sum as a second output; `normRope` rotates the normed q
+ * or k heads (spec §1.4) before writing them. Their sums of squares run in another order than the plain
+ * kernel's (scalar, not vec4), so results agree with the separate ops to float rounding, not bit for bit.
  */
 import type { NormForm } from "../ops.js";
 import { FLAT_WORKGROUP, f32Bits, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
 import type { RopeTables } from "./rope.js";
-import { bindTensor, newTensor } from "./tensor-alloc.js";
+import { unary } from "./elementwise.js";
+import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
 
 /** Threads per group: at decode a norm is one row of a few thousand values, and each thread's loop is a
@@ -151,24 +154,32 @@ export function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuWeight | null,
 }
 
 /** sum = (residual + rmsNorm(x)) × scalar (a [1] weight), and rmsNorm(sum, next) when `next` is given (same
- *  form, eps and dim), in one kernel. */
+ *  form, eps and dim), in one kernel. A quantized scalar or next weight, or a next norm of form "none"
+ *  (nothing to bind), takes separate kernels for that part. */
 export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number, dim: number,
   scalar: GpuWeight | null, next: GpuWeight | null): [GpuTensor, GpuTensor | null] {
   const w = checkNorm("addNorm", x, weight, form, dim);
-  const nextW = next && checkNorm("addNorm (next norm)", x, next, form, dim);
+  if (next) checkNorm("addNorm (next norm)", x, next, form, dim);
   if (residual.size !== x.size) throw new Error(`addNorm: residual [${residual.shape}] and x [${x.shape}] differ`);
-  for (const extra of [scalar, nextW]) {
-    if (extra && (extra.storedDtype === "q8_0" || extra.storedDtype === "q4_0")) throw new Error(`addNorm: a quantized ${extra === scalar ? "scalar" : "norm weight"}`);
-  }
   if (scalar && scalar.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`addNorm: weight [${scalar.shape}] is not a scalar`);
-  const z = nextW ? newTensor(ctx, x.shape) : null;
+  const quantized = (v: GpuWeight | null): boolean => v !== null && (v.storedDtype === "q8_0" || v.storedDtype === "q4_0");
+  if (quantized(scalar) || (next && (quantized(next) || form === "none"))) {
+    const [sum] = addNorm(ctx, residual, x, weight, form, eps, dim, quantized(scalar) ? null : scalar, null);
+    let out = sum;
+    if (scalar && quantized(scalar)) {
+      out = unary(ctx, "scaleByWeight", sum, 0, scalar);
+      releaseTensor(ctx, sum);
+    }
+    return [out, next ? rmsNorm(ctx, out, next, form, eps, dim) : null];
+  }
+  const z = next ? newTensor(ctx, x.shape) : null;
   const extra: (Binding | null)[] = [
     bindTensor(residual),
     scalar ? chunkBindings(scalar.chunks[0]!)[0]! : null,
     z ? bindTensor(z) : null,
-    nextW ? chunkBindings(nextW.chunks[0]!)[0]! : null,
+    next ? chunkBindings(next.chunks[0]!)[0]! : null,
   ];
-  const y = dispatchNorm(ctx, x, w, form, eps, dim, { kind: "add", scalar, next: nextW }, extra);
+  const y = dispatchNorm(ctx, x, w, form, eps, dim, { kind: "add", scalar, next }, extra);
   return [y, z];
 }
 

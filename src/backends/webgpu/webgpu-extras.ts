@@ -147,6 +147,30 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
     gpuKernels.dispose();
   });
 
+  it("addNorm's cases the decoder never fuses: a next norm of form none, a quantized next norm weight", async () => {
+    const gpu = makeBackend();
+    const dim = 64;
+    const shape = [3, dim];
+    const res = random(rng, 3 * dim, 2);
+    const x = random(rng, 3 * dim, 3);
+    const wHost: HostWeight = { dtype: "f32", shape: [dim], data: random(rng, dim) };
+    const scalar: HostWeight = { dtype: "f32", shape: [1], data: Float32Array.of(0.37) };
+    for (const form of ["none", "one-plus"] as const) {
+      for (const quantized of [false, true]) {
+        const nextValues = random(rng, dim);
+        const blocks = quantizeBlocks("q8_0", nextValues);
+        const nextHost: HostWeight = { dtype: "f32", shape: [dim], data: quantized ? dequantizeBlocks("q8_0", blocks) : nextValues };
+        const nextGpu = quantized ? gpu.uploadQuantizedWeight({ dtype: "q8_0", shape: [dim], data: blocks }) : gpu.uploadWeight(nextHost);
+        const [sum, normed] = gpu.addNorm(gpu.fromHost(res, shape), gpu.fromHost(x, shape), gpu.uploadWeight(wHost), form, 1e-6, dim, gpu.uploadWeight(scalar), nextGpu);
+        const refSum = ref.scaleByWeight(ref.add(ref.fromHost(res, shape), ref.rmsNorm(ref.fromHost(x, shape), ref.uploadWeight(wHost), form, 1e-6, dim)), ref.uploadWeight(scalar));
+        const label = `addNorm ${form}${quantized ? ", Q8_0 next weight" : ""}`;
+        await expectClose(`${label}: sum`, gpu.read(sum), readRef(refSum), 2e-5);
+        assert.ok(normed, `${label}: the next norm's output`);
+        await expectClose(`${label}: normed`, gpu.read(normed), readRef(ref.rmsNorm(refSum, ref.uploadWeight(nextHost), form, 1e-6, dim)), 2e-5);
+      }
+    }
+  });
+
   it("greedy sampling on the device: argmax (ties to the lower index) and log-probability", async () => {
     const backend = makeBackend();
     const V = 1000;

@@ -141,12 +141,9 @@ export class AutogradBackend implements Backend {
         this.dropoutCalls = dropoutNow;
       }
       const replayed = (Array.isArray(again) ? again : [again]).map((t) => asVariable(t as Tensor));
-      // An output returned twice (a layer with no next norm) must take its gradient once.
-      const seen = new Set<Variable>();
+      // Each output's gradient seeds its twin (set, not added: an output returned twice seeds it once).
       firsts.forEach((first, i) => {
-        const twin = replayed[i]!;
-        if (first.grad && !seen.has(twin)) twin.gradBuffer().set(first.grad);
-        seen.add(twin);
+        if (first.grad) replayed[i]!.gradBuffer().set(first.grad);
       });
       replayTape.backward();
     });
