@@ -9,9 +9,9 @@
  * Masking is the prefill kernel's: by the position stored in each slot, so ring order does not matter.
  */
 import type { AttentionParams } from "../ops.js";
-import { f32Bits, type GpuContext } from "./gpu-context.js";
+import type { GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
-import { MATH_WGSL } from "./elementwise.js";
+import { attentionHeaderWgsl, attentionParamWords, storeBindings } from "./attention-common.js";
 import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 
 /** Threads per workgroup, and slots scored per tile (one per thread). */
@@ -22,18 +22,9 @@ const TARGET_WORKGROUPS = 256;
 function partialWgsl(dMax: number): string {
   const columnsPerThread = Math.max(1, dMax / THREADS);
   return `
-struct Params { numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32, chunk: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Part: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(4) var<storage, read> V: array<f32>;
-@group(0) @binding(5) var<storage, read> KPos: array<i32>;
-@group(0) @binding(6) var<storage, read> QPos: array<i32>;
-${MATH_WGSL}
+${attentionHeaderWgsl("Part", "", "chunk: u32")}
 const TS = ${THREADS}u;
 const R = ${columnsPerThread}u;
-const NEG = -3.0e38;
 var<workgroup> qs: array<f32, ${dMax}>;
 var<workgroup> S: array<f32, ${THREADS}>;
 @compute @workgroup_size(${THREADS})
@@ -133,18 +124,14 @@ export function decodeChunk(used: number, numHeads: number): number {
 
 /** One query row `q` [1, numHeads × D] against the store's `used` slots. */
 export function attentionDecode(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, position: Int32Array, p: AttentionParams, dMax: number): GpuTensor {
-  const { numHeads, numKvHeads, headDim: d } = p;
+  const { numHeads, headDim: d } = p;
   const used = Math.max(1, store.used);
   const chunk = decodeChunk(used, numHeads);
   const splits = Math.ceil(used / chunk);
   const part = newTensor(ctx, [numHeads * splits, d + 2]);
   const out = newTensor(ctx, q.shape);
-  const bytes = store.allocated * store.rowSize * 4;
   ctx.dispatch(ctx.pipeline(`attention-decode:${dMax}`, () => partialWgsl(dMax)), [
-    ctx.params([numHeads, numKvHeads, used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d, chunk]),
-    bindTensor(q), bindTensor(part),
-    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
-    ctx.upload(position),
+    ctx.params([...attentionParamWords(p, used), chunk]), bindTensor(q), bindTensor(part), ...storeBindings(store), ctx.upload(position),
   ], [splits, numHeads, 1]);
   ctx.dispatch(ctx.pipeline("attention-combine", () => COMBINE_WGSL), [ctx.params([d, splits]), bindTensor(part), bindTensor(out)], numHeads);
   releaseTensor(ctx, part);

@@ -10,9 +10,9 @@
  * prefill of 2,048 tokens. Tiles the mask hides from every row of the workgroup are skipped whole.
  */
 import type { AttentionParams } from "../ops.js";
-import { f32Bits, type GpuContext } from "./gpu-context.js";
+import type { GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
-import { MATH_WGSL } from "./elementwise.js";
+import { attentionHeaderWgsl, attentionParamWords, onlineSoftmaxWgsl, storeBindings } from "./attention-common.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 
 const THREADS = 256;
@@ -39,15 +39,7 @@ function prefillWgsl(dMax: number, vc: number): string {
   const nc = dMax / 16; // output columns per thread
   const staged = Math.max(KC * (BR + 1) + KC * (BC + 1), vc * dMax);
   return `
-struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(4) var<storage, read> V: array<f32>;
-@group(0) @binding(5) var<storage, read> KPos: array<i32>;
-@group(0) @binding(6) var<storage, read> QPos: array<i32>;
-${MATH_WGSL}
+${attentionHeaderWgsl("O", "T: u32", "")}
 const BR = ${BR}u;
 const BC = ${BC}u;
 const SP = ${BC + 1}u;        // S row stride (padded against bank conflicts)
@@ -57,13 +49,13 @@ const KT0 = ${KC * (BR + 1)}u; // where the staged kᵀ chunk starts: [KC][BC + 
 const KTP = ${BC + 1}u;
 const VC = ${vc}u;
 const NC = ${nc}u;
-const NEG = -3.0e38;
 var<workgroup> S: array<f32, ${BR * (BC + 1)}>;
 var<workgroup> stage: array<f32, ${staged}>;   // q and k chunks, or VC rows of V
 var<workgroup> rowMax: array<f32, ${BR}>;
 var<workgroup> rowSum: array<f32, ${BR}>;
 var<workgroup> rowAlpha: array<f32, ${BR}>;
 var<workgroup> tileLive: u32;
+${onlineSoftmaxWgsl("SP")}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tx = lid.x % 16u;
@@ -144,28 +136,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
 
     // Online softmax, one thread per row.
-    if (lid.x < BR) {
-      let r = lid.x;
-      let old = rowMax[r];
-      var m = old;
-      for (var c = 0u; c < BC; c++) { m = max(m, S[r * SP + c]); }
-      var alpha = 1.0;
-      var sum = 0.0;
-      if (m > NEG) {
-        alpha = select(exp(old - m), 0.0, old <= NEG);
-        for (var c = 0u; c < BC; c++) {
-          let x = S[r * SP + c];
-          let p = select(exp(x - m), 0.0, x <= NEG);
-          S[r * SP + c] = p;
-          sum += p;
-        }
-      } else {
-        for (var c = 0u; c < BC; c++) { S[r * SP + c] = 0.0; }
-      }
-      rowMax[r] = m;
-      rowSum[r] = rowSum[r] * alpha + sum;
-      rowAlpha[r] = alpha;
-    }
+    if (lid.x < BR) { softmaxRow(lid.x); }
     workgroupBarrier();
     for (var i = 0u; i < 4u; i++) {
       let a = rowAlpha[ty * 4u + i];
@@ -212,16 +183,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 export function attentionPrefill(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, positions: Int32Array, p: AttentionParams, dMax: number): GpuTensor | null {
   const vc = prefillValueChunk(ctx, dMax);
   if (vc === 0) return null;
-  const { numHeads, numKvHeads, headDim: d } = p;
   const T = q.rows;
   const out = newTensor(ctx, q.shape);
   const pipeline = ctx.pipeline(`attention-prefill:${dMax}:${vc}`, () => prefillWgsl(dMax, vc));
-  const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d]);
-  const bytes = store.allocated * store.rowSize * 4;
-  ctx.dispatch(pipeline, [
-    params, bindTensor(q), bindTensor(out),
-    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
-    ctx.upload(positions),
-  ], [Math.ceil(T / BR), numHeads, 1]);
+  const params = ctx.params([T, ...attentionParamWords(p, store.used)]);
+  ctx.dispatch(pipeline, [params, bindTensor(q), bindTensor(out), ...storeBindings(store), ctx.upload(positions)], [Math.ceil(T / BR), p.numHeads, 1]);
   return out;
 }

@@ -12,9 +12,9 @@
  */
 import { UnsupportedError } from "../../errors.js";
 import type { AttentionParams } from "../ops.js";
-import { f32Bits, formatBytes, type GpuContext } from "./gpu-context.js";
+import { formatBytes, type GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
-import { MATH_WGSL } from "./elementwise.js";
+import { attentionHeaderWgsl, attentionParamWords, onlineSoftmaxWgsl, storeBindings } from "./attention-common.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { attentionDecode } from "./attention-decode.js";
 import { attentionPrefill } from "./attention-prefill.js";
@@ -95,18 +95,9 @@ export function writeKv(ctx: GpuContext, store: GpuKvStore, k: GpuTensor, v: Gpu
 function attentionWgsl(dMax: number, br: number, bc: number): string {
   const d = dMax;
   return `
-struct Params { T: u32, numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(4) var<storage, read> V: array<f32>;
-@group(0) @binding(5) var<storage, read> KPos: array<i32>;
-@group(0) @binding(6) var<storage, read> QPos: array<i32>;
-${MATH_WGSL}
+${attentionHeaderWgsl("O", "T: u32", "")}
 const BR = ${br}u;
 const BC = ${bc}u;
-const NEG = -3.0e38;
 // q and K/V rows are stored D + 1 apart so that threads reading the same column of different rows hit
 // different memory banks.
 var<workgroup> qs: array<f32, ${br * (d + 1)}>;
@@ -117,6 +108,7 @@ var<workgroup> rowMax: array<f32, ${br}>;
 var<workgroup> rowSum: array<f32, ${br}>;
 var<workgroup> rowAlpha: array<f32, ${br}>;
 var<workgroup> tileLive: u32;
+${onlineSoftmaxWgsl("BC")}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = P.D;
@@ -165,27 +157,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       S[i] = score;
     }
     workgroupBarrier();
-    for (var r = lid.x; r < BR; r += ${THREADS}u) {
-      let old = rowMax[r];
-      var m = old;
-      for (var c = 0u; c < BC; c++) { m = max(m, S[r * BC + c]); }
-      var alpha = 1.0;
-      var sum = 0.0;
-      if (m > NEG) {
-        alpha = select(exp(old - m), 0.0, old <= NEG);
-        for (var c = 0u; c < BC; c++) {
-          let s = S[r * BC + c];
-          let p = select(exp(s - m), 0.0, s <= NEG);
-          S[r * BC + c] = p;
-          sum += p;
-        }
-      } else {
-        for (var c = 0u; c < BC; c++) { S[r * BC + c] = 0.0; }
-      }
-      rowMax[r] = m;
-      rowSum[r] = rowSum[r] * alpha + sum;
-      rowAlpha[r] = alpha;
-    }
+    for (var r = lid.x; r < BR; r += ${THREADS}u) { softmaxRow(r); }
     workgroupBarrier();
     for (var i = lid.x; i < nb * D; i += ${THREADS}u) { kv[(i / D) * DP + i % D] = V[((s0 + i / D) * P.numKvHeads + kvh) * D + i % D]; }
     workgroupBarrier();
@@ -239,12 +211,7 @@ export function attention(ctx: GpuContext, q: GpuTensor, store: GpuKvStore, posi
   const out = newTensor(ctx, q.shape);
   const [br, bc] = tileSizes(ctx, dMax, 32);
   const pipeline = ctx.pipeline(`attention:${dMax}:${br}:${bc}`, () => attentionWgsl(dMax, br, bc));
-  const params = ctx.params([T, numHeads, numKvHeads, store.used, f32Bits(p.scale), f32Bits(p.softcap ?? 0), p.window ?? 0, numHeads / numKvHeads, d]);
-  const bytes = store.allocated * store.rowSize * 4;
-  ctx.dispatch(pipeline, [
-    params, bindTensor(q), bindTensor(out),
-    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
-    ctx.upload(positions),
-  ], [Math.ceil(T / br), numHeads, 1]);
+  const params = ctx.params([T, ...attentionParamWords(p, store.used)]);
+  ctx.dispatch(pipeline, [params, bindTensor(q), bindTensor(out), ...storeBindings(store), ctx.upload(positions)], [Math.ceil(T / br), numHeads, 1]);
   return out;
 }
