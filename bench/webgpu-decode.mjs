@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/webgpu-decode.mjs            # the issue's 7.4B shape (needs ~16 GB of GPU memory)
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
-//   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill  --layers 32
+//   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill  --layers 32  --hidden 512
 //            --matvec-rows default,1,2,4 (decode timed with each matrix-vector rows-per-thread choice; the
 //            first one is used for everything else)
 //            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
@@ -55,6 +55,11 @@ const shape = tiny
   : { hidden: 3584, layers: 32, heads: 16, kvHeads: 8, headDim: 256, globalHeadDim: 512, globalKvHeads: 4, inter: 14336, vocab: 262144, window: 1024 };
 // --layers N: another depth (e.g. the tiny shape at the full model's 32 layers, to count its dispatches and
 // time JS recording without the memory the full shape needs).
+// --hidden N: another width for the tiny shape (512 and up reach the matrix-vector kernels GPUs use).
+if (flag("hidden")) {
+  shape.hidden = Number(flag("hidden"));
+  if (!(Number.isInteger(shape.hidden) && shape.hidden >= 32 && shape.hidden % 32 === 0)) throw new RangeError(`--hidden must be a multiple of 32, not ${flag("hidden")}`);
+}
 if (flag("layers")) {
   shape.layers = Number(flag("layers"));
   if (!(Number.isInteger(shape.layers) && shape.layers >= 1)) throw new RangeError(`--layers must be a positive integer, not ${flag("layers")}`);

@@ -142,6 +142,8 @@ export interface Backend {
    *  with a `next` weight also rmsNorm(sum, next, form, eps, dim), the norm that reads the sum: [sum, that]. */
   addNorm?(residual: Tensor, x: Tensor, weight: Weight, form: NormForm, eps: number, dim: number, scalar: Weight | null,
     next: Weight | null): readonly [Tensor, Tensor | null];
+  /** matmul(x, w) for each weight (q, k and v), in that order. */
+  matmulEach?(x: Tensor, ws: readonly Weight[]): Tensor[];
   /** act(x·gateᵀ) ⊙ (x·upᵀ): gatedActivation(matmul(x, gate), matmul(x, up), activation). */
   gatedMatmul?(x: Tensor, gate: Weight, up: Weight, activation: Activation): Tensor;
   /** rope(rmsNorm(x, weight, form, eps, headDim), positions, invFreq, headDim). */

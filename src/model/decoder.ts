@@ -6,7 +6,7 @@
  * I intermediate, P per-layer-embedding width, L layers, V vocab.
  */
 import type { AttentionParams, Backend, Tensor, Weight } from "../backends/ops.js";
-import { addNormed, gatedMatmul, normedRope, type NormSpec } from "./fused-ops.js";
+import { addNormed, gatedMatmul, matmulEach, normedRope, type NormSpec } from "./fused-ops.js";
 import type { KvCache } from "./kv-cache.js";
 import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
@@ -178,15 +178,19 @@ export class GemmaDecoder {
     const invFreq = this.invFreq[layer.index]!;
     const positions = batch.steps.length === 1 ? batch.positions[0]! : concatIds(batch.positions, x.shape[0]!);
     const headNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: d };
-    const q = normedRope(backend, backend.matmul(x, a.q), headNorm(a.qNorm), positions, invFreq, d); // [ΣT, nH·d]
+    // The projections this layer computes (one fused call where the backend has one): q always; k, and v
+    // unless k = v, where the layer has its own KV.
+    const ownKv = layer.kvSharedFrom === null;
+    if (ownKv && !a.k) throw new Error(`layer ${layer.index} has no k_proj`);
+    const projections = ownKv ? [a.q, a.k!, ...(layer.kEqV ? [] : [a.v ?? missing(layer, "v_proj")])] : [a.q];
+    const [rawQ, rawK, projectedV] = matmulEach(backend, x, projections); // [ΣT, nH·d], [ΣT, nKV·d] ×2
+    const q = normedRope(backend, rawQ!, headNorm(a.qNorm), positions, invFreq, d);
 
     let k: Tensor | null = null;
     let v: Tensor | null = null;
-    if (layer.kvSharedFrom === null) {
-      if (!a.k) throw new Error(`layer ${layer.index} has no k_proj`);
-      const rawK = backend.matmul(x, a.k); // [ΣT, nKV·d]
+    if (rawK) {
       // k = v layers: V is the raw k_proj output, before k_norm and RoPE (spec pitfall 5).
-      const rawV = layer.kEqV ? rawK : backend.matmul(x, a.v ?? missing(layer, "v_proj"));
+      const rawV = projectedV ?? rawK;
       k = normedRope(backend, rawK, headNorm(a.kNorm), positions, invFreq, d);
       v = config.vNorm ? backend.rmsNorm(rawV, null, "none", config.rmsNormEps, d) : rawV;
     }

@@ -1,6 +1,6 @@
 /**
  * The decoder's fused steps: a backend's fused op where it has one (`Backend.addNorm`, `Backend.normRope`,
- * `Backend.gatedMatmul`),
+ * `Backend.gatedMatmul`, `Backend.matmulEach`),
  * else the plain ops it stands for, so every backend computes the same thing and only the GPU, where
  * each dispatch has a fixed cost, needs the extra kernels.
  */
@@ -50,4 +50,9 @@ export function normedRope(backend: Backend, x: Tensor, norm: NormSpec | null, p
 export function gatedMatmul(backend: Backend, x: Tensor, gate: Weight, up: Weight, activation: Activation): Tensor {
   if (backend.gatedMatmul) return backend.gatedMatmul(x, gate, up, activation);
   return backend.gatedActivation(backend.matmul(x, gate), backend.matmul(x, up), activation);
+}
+
+/** x·wᵀ for each weight, in order (the attention's q, k and v projections). */
+export function matmulEach(backend: Backend, x: Tensor, ws: readonly Weight[]): Tensor[] {
+  return backend.matmulEach ? backend.matmulEach(x, ws) : ws.map((w) => backend.matmul(x, w));
 }

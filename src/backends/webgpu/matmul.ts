@@ -41,9 +41,22 @@ export function matvecRowsPerThread(w: GpuWeight, override: number | null): numb
 /** Identifiers of weightWgsl's reader, renamed with a suffix for a second weight in the same shader. */
 const READER_NAMES = ["W4", "W", "WS", "blockScale", "wDotGroup", "wDotRegs", "wAt", "i8x4", "u4lo", "u4hi"];
 
-function secondWeightWgsl(w: GpuWeight, binding: number, vector: boolean): string {
-  return weightWgsl(w.storedDtype, binding, vector).replace(new RegExp(`\\b(${READER_NAMES.join("|")})\\b`, "g"), "$1B");
+/** weightWgsl's reader for another weight in the same shader, every name ending in `suffix`. */
+function renamedWeightWgsl(w: GpuWeight, binding: number, vector: boolean, suffix: string): string {
+  return weightWgsl(w.storedDtype, binding, vector).replace(new RegExp(`\\b(${READER_NAMES.join("|")})\\b`, "g"), `$1${suffix}`);
 }
+
+function secondWeightWgsl(w: GpuWeight, binding: number, vector: boolean): string {
+  return renamedWeightWgsl(w, binding, vector, "B");
+}
+
+/** Reader suffixes, weight bindings and output bindings of the parts of a multi-weight matvec. */
+const PARTS = [
+  { suffix: "", weight: 3, output: "Y" },
+  { suffix: "B", weight: 5, output: "YB" },
+  { suffix: "C", weight: 7, output: "YC" },
+] as const;
+const PART_OUTPUT_BINDINGS = [2, 9, 10];
 
 /** WGSL of act(g)·u for a gated pair's outputs. */
 function gatedExpr(activation: Activation, g: string, u: string): string {
@@ -51,12 +64,22 @@ function gatedExpr(activation: Activation, g: string, u: string): string {
 }
 
 /**
- * `pair`: the gated form, act(x·gateᵀ) ⊙ (x·upᵀ): the up weight (same shape and dtype) is bound from
- * binding 5 and each thread dots its x values with its rows of both, so one dispatch replaces three.
+ * What one matvec dispatch computes: one weight; the gated form act(x·gateᵀ) ⊙ (x·upᵀ), the up weight
+ * (same shape and dtype) bound from binding 5 and each thread dotting its x values with its rows of both,
+ * so one dispatch replaces three; or x·wᵀ for 2–3 weights of one dtype and input width (q, k, v), each
+ * with its own output, the workgroups split between them (each workgroup's rows are of one weight).
  */
-function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: number, pair: Activation | null = null): string {
+export type MatvecMode = { readonly kind: "single" } | { readonly kind: "gated"; readonly activation: Activation } | { readonly kind: "many"; readonly count: number };
+
+function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: number, mode: MatvecMode = { kind: "single" }): string {
   const rowGroups = MATVEC_THREADS / tpr;
   const R = rowsPerThread;
+  const pair = mode.kind === "gated" ? mode.activation : null;
+  const parts = mode.kind === "many" ? PARTS.slice(0, mode.count) : [PARTS[0]];
+  // Each part's statement, chosen by the workgroup's part (uniform across the workgroup).
+  const byPart = (statement: (suffix: string, output: string) => string): string =>
+    parts.length === 1 ? statement("", "Y")
+      : parts.map((p, k) => `${k === 0 ? "" : " else "}${k === parts.length - 1 ? "" : `if (part == ${k}u) `}{ ${statement(p.suffix, p.output)} }`).join("");
   const A = pair ? 2 * R : R; // accumulators per thread: its rows of the gate, then of the up weight
   const xRegs = GROUP_WIDTH[w.storedDtype] / 4;
   const x = vector ? "@group(0) @binding(1) var<storage, read> X4: array<vec4<f32>>;" : "@group(0) @binding(1) var<storage, read> X: array<f32>;";
@@ -66,26 +89,41 @@ function matvecWgsl(w: GpuWeight, vector: boolean, tpr: number, rowsPerThread: n
       var xv: array<vec4<f32>, ${xRegs}>;
       for (var k = 0u; k < ${xRegs}u; k++) { xv[k] = X4[g * ${xRegs}u + k]; }
       for (var r = 0u; r < rows; r++) {
-        acc[r] += wDotRegs((row0 + r) * P.inDim + g * G, xv);${pair ? "\n        acc[R + r] += wDotRegsB((row0 + r) * P.inDim + g * G, xv);" : ""}
+        ${byPart((sfx) => `acc[r] += wDotRegs${sfx}((row0 + r) * P.inDim + g * G, xv);`)}${pair ? "\n        acc[R + r] += wDotRegsB((row0 + r) * P.inDim + g * G, xv);" : ""}
       }
     }`
     : `for (var i = lane; i < P.inDim; i += ${tpr}u) {
       let xi = X[i];
       for (var r = 0u; r < rows; r++) {
-        acc[r] += xi * wAt((row0 + r) * P.inDim + i);${pair ? "\n        acc[R + r] += xi * wAtB((row0 + r) * P.inDim + i);" : ""}
+        ${byPart((sfx) => `acc[r] += xi * wAt${sfx}((row0 + r) * P.inDim + i);`)}${pair ? "\n        acc[R + r] += xi * wAtB((row0 + r) * P.inDim + i);" : ""}
       }
     }`;
   const total = (r: string): string => `sumRow(local * A + ${r})`;
-  const store = pair ? `Y[P.outOffset + row0 + r] = ${gatedExpr(pair, total("r"), total("R + r"))};` : `Y[P.outOffset + row0 + r] = ${total("r")};`;
+  const store = pair
+    ? `Y[P.outOffset + row0 + r] = ${gatedExpr(pair, total("r"), total("R + r"))};`
+    : byPart((_sfx, out) => `${out}[P.outOffset + row0 + r] = ${total("r")};`);
+  // Many: Params.rows is part 0's, and part k ≥ 1 starts at workgroup startK with rowsK rows.
+  const partSelect = parts.length === 1
+    ? `let wg = ${FLAT_WORKGROUP};
+  let partRows = P.rows;`
+    : `var part = 0u;
+  var wg = ${FLAT_WORKGROUP};
+  var partRows = P.rows;
+  ${parts.slice(1).reverse().map((_p, i) => {
+    const k = parts.length - 1 - i;
+    return `${i === 0 ? "" : "else "}if (wg >= P.start${k}) { part = ${k}u; wg -= P.start${k}; partRows = P.rows${k}; }`;
+  }).join("\n  ")}`;
+  const extraParams = parts.length === 1 ? "" : parts.slice(1).map((_p, i) => `, rows${i + 1}: u32, start${i + 1}: u32`).join("");
   // Segmented sum without a barrier inside a loop (see reduce-wgsl.ts): 16 threads per output row add a
   // sixteenth of the row's partial sums each, then one thread per row group adds those 16 per row.
   return `
-struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
+struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32${extraParams} }
 @group(0) @binding(0) var<uniform> P: Params;
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
 ${pair ? `${secondWeightWgsl(w, 5, vector)}\n${MATH_WGSL}` : ""}
+${parts.slice(1).map((p, i) => `@group(0) @binding(${PART_OUTPUT_BINDINGS[i + 1]}) var<storage, read_write> ${p.output}: array<f32>;\n${renamedWeightWgsl(w, p.weight, vector, p.suffix)}`).join("\n")}
 const R = ${R}u;
 const A = ${A}u;
 var<workgroup> parts: array<f32, ${MATVEC_THREADS * A}>;
@@ -99,8 +137,9 @@ fn sumRow(k: u32) -> f32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let local = lid.x / ${tpr}u;
   let lane = lid.x % ${tpr}u;
-  let row0 = (${FLAT_WORKGROUP} * ${rowGroups}u + local) * R;
-  let rows = min(R, select(0u, P.rows - row0, row0 < P.rows));
+  ${partSelect}
+  let row0 = (wg * ${rowGroups}u + local) * R;
+  let rows = min(R, select(0u, partRows - row0, row0 < partRows));
   var acc: array<f32, ${A}>;
   ${loop}
   for (var a = 0u; a < A; a++) { parts[a * ${MATVEC_THREADS}u + lid.x] = acc[a]; }
@@ -287,11 +326,44 @@ export function gatedMatmul(ctx: GpuContext, x: GpuTensor, gate: GpuWeight, up: 
   } else {
     const tpr = matvecThreadsPerRow(gate, vector);
     const R = matvecRowsPerThread(gate, ctx.matvecRowsPerThread);
-    const pipeline = ctx.pipeline(`matvec:${gate.storedDtype}:${vector}:${tpr}:${R}:${activation}`, () => matvecWgsl(gate, vector, tpr, R, activation));
+    const pipeline = ctx.pipeline(`matvec:${gate.storedDtype}:${vector}:${tpr}:${R}:${activation}`, () => matvecWgsl(gate, vector, tpr, R, { kind: "gated", activation }));
     const params = ctx.params([outDim, inDim, 0, outDim]);
     ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], Math.ceil((outDim * tpr) / (MATVEC_THREADS * R)));
   }
   return y;
+}
+
+/**
+ * x·wᵀ for each of 2–3 weights (q, k and v): one matrix-vector dispatch where x is one row, the weights
+ * share dtype and input width, each is one chunk, and the device allows the storage bindings; otherwise
+ * one matmul each (the same arithmetic either way).
+ */
+export function matmulEach(ctx: GpuContext, x: GpuTensor, ws: readonly GpuWeight[]): GpuTensor[] {
+  const first = ws[0];
+  const quantized = first !== undefined && (first.storedDtype === "q8_0" || first.storedDtype === "q4_0");
+  // x, the outputs and the weights (two bindings each when quantized).
+  const storageBindings = 1 + ws.length * (quantized ? 3 : 2);
+  const fusable = first !== undefined && ws.length >= 2 && ws.length <= PARTS.length && x.rows === 1 && !ctx.simpleKernels &&
+    first.cols >= SMALL_IN_DIM && x.cols === first.cols && storageBindings <= ctx.device.limits.maxStorageBuffersPerShaderStage &&
+    ws.every((w) => w.shape.length === 2 && w.cols === first.cols && w.storedDtype === first.storedDtype && w.chunks.length === 1);
+  if (!fusable) return ws.map((w) => matmul(ctx, x, w));
+  const vector = first.cols % GROUP_WIDTH[first.storedDtype] === 0;
+  const tpr = matvecThreadsPerRow(first, vector);
+  const R = matvecRowsPerThread(first, ctx.matvecRowsPerThread);
+  const pipeline = ctx.pipeline(`matvec:${first.storedDtype}:${vector}:${tpr}:${R}:many${ws.length}`, () => matvecWgsl(first, vector, tpr, R, { kind: "many", count: ws.length }));
+  const outputs = ws.map((w) => newTensor(ctx, [1, w.shape[0]!]));
+  const workgroups = ws.map((w) => Math.ceil((w.shape[0]! * tpr) / (MATVEC_THREADS * R)));
+  const words = [first.shape[0]!, first.cols, 0, first.shape[0]!];
+  let start = workgroups[0]!;
+  for (let k = 1; k < ws.length; k++) {
+    words.push(ws[k]!.shape[0]!, start);
+    start += workgroups[k]!;
+  }
+  const bindings: (Binding | null)[] = [ctx.params(words), bindTensor(x), bindTensor(outputs[0]!)];
+  ws.forEach((w) => bindings.push(...singleChunkBindings(w)));
+  outputs.slice(1).forEach((y, k) => { bindings[PART_OUTPUT_BINDINGS[k + 1]!] = bindTensor(y); });
+  ctx.dispatch(pipeline, bindings, start);
+  return outputs;
 }
 
 function embedWgsl(w: GpuWeight): string {

@@ -9,7 +9,7 @@ import { attention, writeKv } from "./attention.js";
 import { binary, gatedActivation, slice, unary } from "./elementwise.js";
 import { GpuContext } from "./gpu-context.js";
 import { GpuKvStore, GpuTensor, GpuWeight, asGpu, asGpuStore, asGpuWeight } from "./gpu-tensors.js";
-import { embed, gatedMatmul, matmul } from "./matmul.js";
+import { embed, gatedMatmul, matmul, matmulEach } from "./matmul.js";
 import { moe } from "./moe.js";
 import { addNorm, normRope, rmsNorm } from "./norms.js";
 import { RopeTables, rope } from "./rope.js";
@@ -120,6 +120,10 @@ export class WebGpuBackend implements Backend {
 
   matmul(x: Tensor, w: Weight): Tensor {
     return matmul(this.ctx, asGpu(x), asGpuWeight(w));
+  }
+
+  matmulEach(x: Tensor, ws: readonly Weight[]): Tensor[] {
+    return matmulEach(this.ctx, asGpu(x), ws.map(asGpuWeight));
   }
 
   gatedMatmul(x: Tensor, gate: Weight, up: Weight, activation: Activation): Tensor {

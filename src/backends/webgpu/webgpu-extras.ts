@@ -106,11 +106,24 @@ export function runWebGpuExtras(makeBackend: () => WebGpuBackend): void {
             const xr = ref.fromHost(x, [1, inDim]);
             const gatedExpected = readRef(ref.gatedActivation(ref.matmul(xr, ref.uploadWeight(host)), ref.matmul(xr, ref.uploadWeight(upHost)), "gelu_tanh"));
             await expectClose(`gated matvec ${format} [${inDim}]x[${outDim}], ${rows} rows per thread`, gpu.read(gpu.gatedMatmul(gpu.fromHost(x, [1, inDim]), w, upW, "gelu_tanh")), gatedExpected, 5e-5);
+            // Several weights of one input width in one dispatch (q, k, v); the third has 3 more rows.
+            const tallShape = [outDim + 3, inDim];
+            const tallValues = random(rng, (outDim + 3) * inDim);
+            const tallHost: HostWeight = quantized
+              ? { dtype: "f32", shape: tallShape, data: dequantizeBlocks(format, quantizeBlocks(format, tallValues)) }
+              : { dtype: format, shape: tallShape, data: fromFloat32(format, tallValues) };
+            const tallW = quantized ? gpu.uploadQuantizedWeight({ dtype: format, shape: tallShape, data: quantizeBlocks(format, tallValues) }) : gpu.uploadWeight(tallHost);
+            const expectedUp = readRef(ref.matmul(xr, ref.uploadWeight(upHost)));
+            const expectedTall = readRef(ref.matmul(xr, ref.uploadWeight(tallHost)));
+            const many = gpu.matmulEach(gpu.fromHost(x, [1, inDim]), rows === 2 ? [tallW, w] : [w, upW, tallW]);
+            const manyExpected = rows === 2 ? [expectedTall, expected] : [expected, expectedUp, expectedTall];
+            for (const [k, y] of many.entries()) await expectClose(`matmulEach ${format} [${inDim}]x[${outDim}] part ${k} of ${many.length}, ${rows} rows per thread`, gpu.read(y), manyExpected[k]!, 5e-5);
           }
         }
       }
       assert.ok(gpu.ctx.pipelineKeys.some((k) => k.startsWith("matvec:") && k.endsWith(":4")), "the 4-row kernel ran");
       assert.ok(gpu.ctx.pipelineKeys.some((k) => k.startsWith("matvec:") && k.endsWith(":4:gelu_tanh")), "the fused gated kernel ran");
+      assert.ok(gpu.ctx.pipelineKeys.some((k) => k.endsWith(":many3")) && gpu.ctx.pipelineKeys.some((k) => k.endsWith(":many2")), "the multi-weight kernels ran");
     } finally {
       gpu.dispose();
     }
