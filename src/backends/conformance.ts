@@ -168,6 +168,11 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
   });
 }
 
+/** The fixture suite on its own, for a backend's second kernel set (webgpu-backend.test.ts). */
+export function runFixtureConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
+  describe(`${label}: decoder matches transformers on every fixture`, () => runFixtureSuite(makeBackend, options.fixtureTolerance));
+}
+
 /** The attention cases, on their own for a backend's second kernel set (webgpu-backend.test.ts). */
 export function runAttentionConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
   describe(`${label}: attention matches the reference backend`, () => attentionTests(makeBackend, options.opTolerance, new SeededRandom(4321), new ReferenceBackend()));

@@ -5,7 +5,7 @@
  * without one it skips loudly, or fails when GEMMA4_REQUIRE_WEBGPU=1 (CI).
  */
 import { after, describe, test } from "node:test";
-import { runAttentionConformance, runBackendConformance } from "../conformance.js";
+import { runAttentionConformance, runBackendConformance, runFixtureConformance } from "../conformance.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
 import { runWebGpuExtras } from "./webgpu-extras.js";
 
@@ -39,7 +39,9 @@ if (!backend) {
   if (gpu.ctx.simpleKernels) {
     let gpuKernels: Promise<WebGpuBackend> | null = null;
     after(async () => (await gpuKernels)?.dispose());
-    runAttentionConformance("webgpu, GPU kernels", () => (gpuKernels ??= WebGpuBackend.create({ simpleKernels: false })), { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
+    const makeGpuKernels = (): Promise<WebGpuBackend> => (gpuKernels ??= WebGpuBackend.create({ simpleKernels: false }));
+    runAttentionConformance("webgpu, GPU kernels", makeGpuKernels, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
+    runFixtureConformance("webgpu, GPU kernels", makeGpuKernels, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
   }
   describe("webgpu: its own paths", () => runWebGpuExtras(() => gpu));
 }
