@@ -38,19 +38,8 @@ export function matvecRowsPerThread(w: GpuWeight, override: number | null): numb
   return w.storedDtype === "q8_0" || w.storedDtype === "q4_0" ? 2 : 1;
 }
 
-/** Identifiers of weightWgsl's reader, renamed with a suffix for a second weight in the same shader. */
-const READER_NAMES = ["W4", "W", "WS", "blockScale", "wDotGroup", "wDotRegs", "wAt", "i8x4", "u4lo", "u4hi"];
-
-/** weightWgsl's reader for another weight in the same shader, every name ending in `suffix`. */
-function renamedWeightWgsl(w: GpuWeight, binding: number, vector: boolean, suffix: string): string {
-  return weightWgsl(w.storedDtype, binding, vector).replace(new RegExp(`\\b(${READER_NAMES.join("|")})\\b`, "g"), `$1${suffix}`);
-}
-
-function secondWeightWgsl(w: GpuWeight, binding: number, vector: boolean): string {
-  return renamedWeightWgsl(w, binding, vector, "B");
-}
-
-/** Reader suffixes, weight bindings and output bindings of the parts of a multi-weight matvec. */
+/** Reader suffixes, weight bindings and outputs of the parts of a multi-weight matvec; the gated form's
+ *  up weight is read as part 1 (suffix B, binding 5). */
 const PARTS = [
   { suffix: "", weight: 3, output: "Y" },
   { suffix: "B", weight: 5, output: "YB" },
@@ -122,8 +111,8 @@ struct Params { rows: u32, inDim: u32, outOffset: u32, outCols: u32${extraParams
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
-${pair ? `${secondWeightWgsl(w, 5, vector)}\n${MATH_WGSL}` : ""}
-${parts.slice(1).map((p, i) => `@group(0) @binding(${PART_OUTPUT_BINDINGS[i + 1]}) var<storage, read_write> ${p.output}: array<f32>;\n${renamedWeightWgsl(w, p.weight, vector, p.suffix)}`).join("\n")}
+${pair ? `${weightWgsl(w.storedDtype, 5, vector, "B")}\n${MATH_WGSL}` : ""}
+${parts.slice(1).map((p, i) => `@group(0) @binding(${PART_OUTPUT_BINDINGS[i + 1]}) var<storage, read_write> ${p.output}: array<f32>;\n${weightWgsl(w.storedDtype, p.weight, vector, p.suffix)}`).join("\n")}
 const R = ${R}u;
 const A = ${A}u;
 var<workgroup> parts: array<f32, ${MATVEC_THREADS * A}>;
@@ -180,7 +169,7 @@ struct Params { T: u32, rows: u32, inDim: u32, outOffset: u32, outCols: u32 }
 ${x}
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${weightWgsl(w.storedDtype, 3, vector)}
-${pair ? `${secondWeightWgsl(w, 5, vector)}\n${MATH_WGSL}` : ""}
+${pair ? `${weightWgsl(w.storedDtype, 5, vector, "B")}\n${MATH_WGSL}` : ""}
 @compute @workgroup_size(${SMALL_ROW_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let n = ${FLAT_WORKGROUP} * ${SMALL_ROW_THREADS}u + lid.x;

@@ -34,15 +34,10 @@ type Fusion =
   | { readonly kind: "add"; readonly scalar: GpuWeight | null; readonly next: GpuWeight | null }
   | { readonly kind: "rope" };
 
-/** weightWgsl's reader of a float weight under other names (`prefix`At, W → `buffer`), for a second weight. */
-function renamedReader(w: GpuWeight, binding: number, prefix: string, buffer: string): string {
-  return weightWgsl(w.storedDtype, binding, false).replace(/\bW\b/g, buffer).replace(/\bwAt\b/g, `${prefix}At`);
-}
-
 /** `vector`: rows of a multiple of 4 values, read and written as vec4 (a quarter of the loop trips). */
 function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, fusion: Fusion): string {
   const one = vector ? "vec4<f32>(1.0)" : "1.0";
-  // The weight applied to `normed` at element e, read through `reader` (wAt, or nextAt for the next norm).
+  // The weight applied to `normed` at element e, read through `reader` (wAt, or wAtNext for the next norm).
   const applyWith = (reader: string): string => {
     const w = vector ? `${reader}4(e)` : `${reader}(e)`;
     return form === "none" ? "normed" : form === "one-plus" ? `normed * (${one} + ${w})` : `normed * ${w}`;
@@ -58,9 +53,9 @@ function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, 
   const fusedDecls = fusion.kind === "add"
     ? [
       `@group(0) @binding(${RESIDUAL_BINDING}) var<storage, read> R: array<${elem}>;`,
-      scalar ? renamedReader(scalar, SCALAR_BINDING, "scalar", "SW") : "",
-      next ? `@group(0) @binding(${NEXT_OUTPUT_BINDING}) var<storage, read_write> Z: array<${elem}>;\n${renamedReader(next, NEXT_WEIGHT_BINDING, "next", "NW")}` : "",
-      next && vector ? vec4Reader("nextAt") : "",
+      scalar ? weightWgsl(scalar.storedDtype, SCALAR_BINDING, false, "Scalar") : "",
+      next ? `@group(0) @binding(${NEXT_OUTPUT_BINDING}) var<storage, read_write> Z: array<${elem}>;\n${weightWgsl(next.storedDtype, NEXT_WEIGHT_BINDING, false, "Next")}` : "",
+      next && vector ? vec4Reader("wAtNext") : "",
     ].join("\n")
     : fusion.kind === "rope"
       ? `@group(0) @binding(${COS_SIN_BINDING}) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
@@ -88,7 +83,7 @@ fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv
     let normed = X[base + i] * inv;
     let e = i * ${width}u;
     let added = R[base + i] + ${apply};
-    let total = ${scalar ? "added * scalarAt(0u)" : "added"};
+    let total = ${scalar ? "added * wAtScalar(0u)" : "added"};
     Y[base + i] = total;
     ${next ? `acc2 += ${square("total")};` : ""}
   }${next ? `
@@ -96,7 +91,7 @@ fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv
   for (var i = lid.x; i < n; i += ${THREADS}u) {
     let normed = Y[base + i] * inv2;
     let e = i * ${width}u;
-    Z[base + i] = ${applyWith("nextAt")};
+    Z[base + i] = ${applyWith("wAtNext")};
   }` : ""}`;
   } else {
     output = `

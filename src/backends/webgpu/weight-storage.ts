@@ -94,13 +94,22 @@ export function chunkBindings(chunk: WeightChunk): { buffer: GPUBuffer; size: nu
   return chunk.scales ? [data, { buffer: chunk.scales, size: Math.max(16, Math.ceil(chunk.scalesBytes / 16) * 16) }] : [data];
 }
 
+/** Names weightWgsl declares; a `suffix` renames them all, so several weights can share a shader. */
+const READER_NAMES = ["W4", "W", "WS", "blockScale", "wDotGroup", "wDotRegs", "wAt", "i8x4", "u4lo", "u4hi"];
+
 /**
  * WGSL declarations for reading a weight chunk bound at @binding(w) (and its scales at w+1):
  * `wAt(e)` is element e of the chunk (row-major) as f32; with `vector`, `wDotGroup(e0, xi)` dots the
  * GROUP_WIDTH elements from e0 (a multiple of the width) with X4[xi..], four x values per vec4, and
- * `wDotRegs(e0, xv)` the same with those x values passed in.
+ * `wDotRegs(e0, xv)` the same with those x values passed in. With a `suffix` every declared name ends in
+ * it (`wAtB`, `wDotRegsB`, …), for a second or third weight in the same shader.
  */
-export function weightWgsl(dtype: GpuWeightDtype, binding: number, vector: boolean): string {
+export function weightWgsl(dtype: GpuWeightDtype, binding: number, vector: boolean, suffix = ""): string {
+  const wgsl = weightReaderWgsl(dtype, binding, vector);
+  return suffix === "" ? wgsl : wgsl.replace(new RegExp(`\\b(${READER_NAMES.join("|")})\\b`, "g"), `$1${suffix}`);
+}
+
+function weightReaderWgsl(dtype: GpuWeightDtype, binding: number, vector: boolean): string {
   const decl = vector
     ? `@group(0) @binding(${binding}) var<storage, read> W4: array<vec4<u32>>;`
     : `@group(0) @binding(${binding}) var<storage, read> W: array<u32>;`;
