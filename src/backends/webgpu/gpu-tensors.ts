@@ -9,6 +9,11 @@ import type { FloatWeightDtype, KvStore, Tensor, Weight, WeightDtype } from "../
 /** Weight dtypes this backend stores: the interface's float dtypes plus ggml's Q8_0 and Q4_0 blocks. */
 export type GpuWeightDtype = FloatWeightDtype | "q8_0" | "q4_0";
 
+/** ggml blocks of 32 values with an f16 scale each (the dtypes whose scales sit in a second binding). */
+export function isBlockDtype(dtype: GpuWeightDtype): dtype is "q8_0" | "q4_0" {
+  return dtype === "q8_0" || dtype === "q4_0";
+}
+
 export class GpuTensor implements Tensor {
   released = false;
   constructor(readonly shape: readonly number[], readonly buffer: GPUBuffer, readonly size: number) {}
@@ -42,7 +47,12 @@ export class GpuWeight implements Weight {
     readonly chunks: readonly WeightChunk[],
   ) {}
   get dtype(): WeightDtype {
-    return this.storedDtype === "q8_0" || this.storedDtype === "q4_0" ? "f32" : this.storedDtype;
+    const stored = this.storedDtype;
+    return isBlockDtype(stored) ? "f32" : stored;
+  }
+  /** Stored as ggml blocks (Q8_0 / Q4_0). */
+  get quantized(): boolean {
+    return isBlockDtype(this.storedDtype);
   }
   /** Values per row (the last axis). */
   get cols(): number {

@@ -35,7 +35,7 @@ export function matvecThreadsPerRow(w: GpuWeight, vector: boolean): number {
  */
 export function matvecRowsPerThread(w: GpuWeight, override: number | null): number {
   if (override !== null) return override;
-  return w.storedDtype === "q8_0" || w.storedDtype === "q4_0" ? 2 : 1;
+  return w.quantized ? 2 : 1;
 }
 
 /** Reader suffixes, weight bindings and outputs of the parts of a multi-weight matvec; the gated form's
@@ -329,9 +329,8 @@ export function gatedMatmul(ctx: GpuContext, x: GpuTensor, gate: GpuWeight, up: 
  */
 export function matmulEach(ctx: GpuContext, x: GpuTensor, ws: readonly GpuWeight[]): GpuTensor[] {
   const first = ws[0];
-  const quantized = first !== undefined && (first.storedDtype === "q8_0" || first.storedDtype === "q4_0");
   // x, the outputs and the weights (two bindings each when quantized).
-  const storageBindings = 1 + ws.length * (quantized ? 3 : 2);
+  const storageBindings = 1 + ws.length * (first?.quantized ? 3 : 2);
   const fusable = first !== undefined && ws.length >= 2 && ws.length <= PARTS.length && x.rows === 1 && !ctx.simpleKernels &&
     first.cols >= SMALL_IN_DIM && x.cols === first.cols && storageBindings <= ctx.device.limits.maxStorageBuffersPerShaderStage &&
     ws.every((w) => w.shape.length === 2 && w.cols === first.cols && w.storedDtype === first.storedDtype && w.chunks.length === 1);

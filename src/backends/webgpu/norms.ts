@@ -157,11 +157,10 @@ export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weig
   if (next) checkNorm("addNorm (next norm)", x, next, form, dim);
   if (residual.size !== x.size) throw new Error(`addNorm: residual [${residual.shape}] and x [${x.shape}] differ`);
   if (scalar && scalar.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`addNorm: weight [${scalar.shape}] is not a scalar`);
-  const quantized = (v: GpuWeight | null): boolean => v !== null && (v.storedDtype === "q8_0" || v.storedDtype === "q4_0");
-  if (quantized(scalar) || (next && (quantized(next) || form === "none"))) {
-    const [sum] = addNorm(ctx, residual, x, weight, form, eps, dim, quantized(scalar) ? null : scalar, null);
+  if (scalar?.quantized || (next && (next.quantized || form === "none"))) {
+    const [sum] = addNorm(ctx, residual, x, weight, form, eps, dim, scalar?.quantized ? null : scalar, null);
     let out = sum;
-    if (scalar && quantized(scalar)) {
+    if (scalar?.quantized) {
       out = unary(ctx, "scaleByWeight", sum, 0, scalar);
       releaseTensor(ctx, sum);
     }

@@ -9,7 +9,7 @@ import { UnsupportedError } from "../../errors.js";
 import type { HostWeight } from "../ops.js";
 import { BLOCK_BYTES, BLOCK_VALUES, repackBlocks, type BlockFormat } from "./ggml-blocks.js";
 import type { GpuContext } from "./gpu-context.js";
-import { GpuWeight, type GpuWeightDtype, type WeightChunk } from "./gpu-tensors.js";
+import { GpuWeight, isBlockDtype, type GpuWeightDtype, type WeightChunk } from "./gpu-tensors.js";
 
 /** Host data of a quantized weight: raw ggml blocks, rows of `shape`'s last axis. */
 export interface HostQuantizedWeight {
@@ -58,7 +58,7 @@ export function uploadWeight(ctx: GpuContext, weight: HostWeight | HostQuantized
   if (!isGpuWeightDtype(dtype)) throw new UnsupportedError(`the webgpu backend has no kernels for ${dtype} weights`);
   const cols = shape[shape.length - 1] ?? 1;
   const rows = shape.reduce((a, b) => a * b, 1) / cols;
-  const quantized = dtype === "q8_0" || dtype === "q4_0";
+  const quantized = isBlockDtype(dtype);
   if (quantized && cols % BLOCK_VALUES !== 0) throw new UnsupportedError(`${dtype} weight [${shape}]: rows must be whole blocks of 32 values`);
   if (quantized && (weight.data as Uint8Array).length !== rows * (cols / BLOCK_VALUES) * BLOCK_BYTES[dtype]) {
     throw new Error(`${dtype} weight [${shape}]: ${(weight.data as Uint8Array).length} bytes of blocks do not fit the shape`);
@@ -113,7 +113,7 @@ function weightReaderWgsl(dtype: GpuWeightDtype, binding: number, vector: boolea
   const decl = vector
     ? `@group(0) @binding(${binding}) var<storage, read> W4: array<vec4<u32>>;`
     : `@group(0) @binding(${binding}) var<storage, read> W: array<u32>;`;
-  const scales = dtype === "q8_0" || dtype === "q4_0"
+  const scales = isBlockDtype(dtype)
     ? `@group(0) @binding(${binding + 1}) var<storage, read> WS: array<u32>;
 fn blockScale(b: u32) -> f32 { return unpack2x16float(WS[b >> 1u])[b & 1u]; }`
     : "";
