@@ -147,6 +147,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`;
 }
 
+/** The matrix-vector kernel for w's row length and format (`mode` as matvecWgsl takes it), and the
+ *  workgroups that cover `rows` output rows with it. */
+function matvecKernel(ctx: GpuContext, w: GpuWeight, mode: MatvecMode = { kind: "single" }): { pipeline: GPUComputePipeline; workgroups: (rows: number) => number } {
+  const vector = w.cols % GROUP_WIDTH[w.storedDtype] === 0;
+  const tpr = matvecThreadsPerRow(w, vector);
+  const R = matvecRowsPerThread(w, ctx.matvecRowsPerThread);
+  const variant = mode.kind === "single" ? "" : mode.kind === "gated" ? `:${mode.activation}` : `:many${mode.count}`;
+  const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}:${R}${variant}`, () => matvecWgsl(w, vector, tpr, R, mode));
+  return { pipeline, workgroups: (rows) => Math.ceil((rows * tpr) / (MATVEC_THREADS * R)) };
+}
+
 /** Short rows (tiny models, tests on llvmpipe): one thread per output value, no barriers. */
 const SMALL_ROW_THREADS = 64;
 const SMALL_IN_DIM = 512;
@@ -261,12 +272,10 @@ export function matmul(ctx: GpuContext, x: GpuTensor, w: GpuWeight): GpuTensor {
       ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((T * chunk.rows) / SMALL_ROW_THREADS));
     }
   } else if (T === 1) {
-    const tpr = matvecThreadsPerRow(w, vector);
-    const R = matvecRowsPerThread(w, ctx.matvecRowsPerThread);
-    const pipeline = ctx.pipeline(`matvec:${w.storedDtype}:${vector}:${tpr}:${R}`, () => matvecWgsl(w, vector, tpr, R));
+    const { pipeline, workgroups } = matvecKernel(ctx, w);
     for (const chunk of w.chunks) {
       const params = ctx.params([chunk.rows, inDim, chunk.rowStart, outDim]);
-      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], Math.ceil((chunk.rows * tpr) / (MATVEC_THREADS * R)));
+      ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...chunkBindings(chunk)], workgroups(chunk.rows));
     }
   } else {
     const pipeline = ctx.pipeline(`matmul-tiled:${w.storedDtype}`, () => tiledWgsl(w));
@@ -306,18 +315,16 @@ export function gatedMatmul(ctx: GpuContext, x: GpuTensor, gate: GpuWeight, up: 
   }
   const outDim = gate.shape[0]!;
   const y = newTensor(ctx, [T, outDim]);
-  const vector = inDim % GROUP_WIDTH[gate.storedDtype] === 0;
   const weights = [...singleChunkBindings(gate), ...singleChunkBindings(up)];
   if (small) {
+    const vector = inDim % GROUP_WIDTH[gate.storedDtype] === 0;
     const pipeline = ctx.pipeline(`matmul-small:${gate.storedDtype}:${vector}:${activation}`, () => matmulSmallWgsl(gate, vector, activation));
     const params = ctx.params([T, outDim, inDim, 0, outDim]);
     ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], Math.ceil((T * outDim) / SMALL_ROW_THREADS));
   } else {
-    const tpr = matvecThreadsPerRow(gate, vector);
-    const R = matvecRowsPerThread(gate, ctx.matvecRowsPerThread);
-    const pipeline = ctx.pipeline(`matvec:${gate.storedDtype}:${vector}:${tpr}:${R}:${activation}`, () => matvecWgsl(gate, vector, tpr, R, { kind: "gated", activation }));
+    const { pipeline, workgroups } = matvecKernel(ctx, gate, { kind: "gated", activation });
     const params = ctx.params([outDim, inDim, 0, outDim]);
-    ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], Math.ceil((outDim * tpr) / (MATVEC_THREADS * R)));
+    ctx.dispatch(pipeline, [params, bindTensor(x), bindTensor(y), ...weights], workgroups(outDim));
   }
   return y;
 }
@@ -335,12 +342,9 @@ export function matmulEach(ctx: GpuContext, x: GpuTensor, ws: readonly GpuWeight
     first.cols >= SMALL_IN_DIM && x.cols === first.cols && storageBindings <= ctx.device.limits.maxStorageBuffersPerShaderStage &&
     ws.every((w) => w.shape.length === 2 && w.cols === first.cols && w.storedDtype === first.storedDtype && w.chunks.length === 1);
   if (!fusable) return ws.map((w) => matmul(ctx, x, w));
-  const vector = first.cols % GROUP_WIDTH[first.storedDtype] === 0;
-  const tpr = matvecThreadsPerRow(first, vector);
-  const R = matvecRowsPerThread(first, ctx.matvecRowsPerThread);
-  const pipeline = ctx.pipeline(`matvec:${first.storedDtype}:${vector}:${tpr}:${R}:many${ws.length}`, () => matvecWgsl(first, vector, tpr, R, { kind: "many", count: ws.length }));
+  const kernel = matvecKernel(ctx, first, { kind: "many", count: ws.length });
   const outputs = ws.map((w) => newTensor(ctx, [1, w.shape[0]!]));
-  const workgroups = ws.map((w) => Math.ceil((w.shape[0]! * tpr) / (MATVEC_THREADS * R)));
+  const workgroups = ws.map((w) => kernel.workgroups(w.shape[0]!));
   const words = [first.shape[0]!, first.cols, 0, first.shape[0]!];
   let start = workgroups[0]!;
   for (let k = 1; k < ws.length; k++) {
@@ -350,7 +354,7 @@ export function matmulEach(ctx: GpuContext, x: GpuTensor, ws: readonly GpuWeight
   const bindings: (Binding | null)[] = [ctx.params(words), bindTensor(x), bindTensor(outputs[0]!)];
   ws.forEach((w) => bindings.push(...singleChunkBindings(w)));
   outputs.slice(1).forEach((y, k) => { bindings[PART_OUTPUT_BINDINGS[k + 1]!] = bindTensor(y); });
-  ctx.dispatch(pipeline, bindings, start);
+  ctx.dispatch(kernel.pipeline, bindings, start);
   return outputs;
 }
 
