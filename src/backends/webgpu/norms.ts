@@ -13,7 +13,7 @@ import type { NormForm } from "../ops.js";
 import { FLAT_WORKGROUP, f32Bits, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
-import type { RopeTables } from "./rope.js";
+import { checkRope, type RopeTables } from "./rope.js";
 import { unary } from "./elementwise.js";
 import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
@@ -181,8 +181,7 @@ export function addNorm(ctx: GpuContext, residual: GpuTensor, x: GpuTensor, weig
 export function normRope(ctx: GpuContext, tables: RopeTables, x: GpuTensor, weight: GpuWeight, form: NormForm, eps: number,
   positions: Int32Array, invFreq: Float32Array, headDim: number): GpuTensor {
   const w = checkNorm("normRope", x, weight, form, headDim);
-  if (invFreq.length !== headDim / 2) throw new Error(`normRope: ${invFreq.length} frequencies for head dim ${headDim}`);
-  if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`normRope: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
+  checkRope("normRope", x, positions, invFreq, headDim);
   const table: ArenaSlice = tables.get(ctx, positions, invFreq);
   return dispatchNorm(ctx, x, w, form, eps, headDim, { kind: "rope" }, [table], x.rows, x.cols / headDim);
 }

@@ -65,10 +65,15 @@ function sameValues(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
+/** Throws unless x [T, heads·headDim] fits T positions and headDim/2 frequencies (`op` names the caller). */
+export function checkRope(op: string, x: GpuTensor, positions: Int32Array, invFreq: Float32Array, headDim: number): void {
+  if (invFreq.length !== headDim / 2) throw new Error(`${op}: ${invFreq.length} frequencies for head dim ${headDim}`);
+  if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`${op}: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
+}
+
 export function rope(ctx: GpuContext, tables: RopeTables, x: GpuTensor, positions: Int32Array, invFreq: Float32Array, headDim: number): GpuTensor {
+  checkRope("rope", x, positions, invFreq, headDim);
   const half = headDim / 2;
-  if (invFreq.length !== half) throw new Error(`rope: ${invFreq.length} frequencies for head dim ${headDim}`);
-  if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`rope: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
   const heads = x.cols / headDim;
   const table = tables.get(ctx, positions, invFreq);
   const y = newTensor(ctx, x.shape);
