@@ -39,13 +39,16 @@ export function storeBindings(store: GpuKvStore): Binding[] {
 }
 
 /**
- * WGSL `softmaxRow(r)`: takes row r of the score tile S (BC columns, masked entries at
- * NEG), updates the row's running max and sum, turns the row into probabilities in place, and leaves in
- * rowAlpha[r] the factor that rescales the row's output accumulated so far. The shader must declare S,
- * rowMax, rowSum, rowAlpha, BC and NEG.
+ * WGSL of the running softmax state of `rows` query rows (rowMax, rowSum, and rowAlpha: the factor that
+ * rescales a row's output accumulated so far) and `softmaxRow(r)`, which takes row r of the score tile S
+ * (BC columns, row stride `rowStride`, masked entries at NEG), updates the row's state and turns the row
+ * into probabilities in place. The shader must declare S and BC.
  */
-export function onlineSoftmaxWgsl(rowStride: string): string {
+export function onlineSoftmaxWgsl(rowStride: string, rows: number): string {
   return `
+var<workgroup> rowMax: array<f32, ${rows}>;
+var<workgroup> rowSum: array<f32, ${rows}>;
+var<workgroup> rowAlpha: array<f32, ${rows}>;
 fn softmaxRow(r: u32) {
   let old = rowMax[r];
   var m = old;

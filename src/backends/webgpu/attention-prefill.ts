@@ -51,11 +51,8 @@ const VC = ${vc}u;
 const NC = ${nc}u;
 var<workgroup> S: array<f32, ${BR * (BC + 1)}>;
 var<workgroup> stage: array<f32, ${staged}>;   // q and k chunks, or VC rows of V
-var<workgroup> rowMax: array<f32, ${BR}>;
-var<workgroup> rowSum: array<f32, ${BR}>;
-var<workgroup> rowAlpha: array<f32, ${BR}>;
 var<workgroup> tileLive: u32;
-${onlineSoftmaxWgsl("SP")}
+${onlineSoftmaxWgsl("SP", BR)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tx = lid.x % 16u;

@@ -104,11 +104,8 @@ var<workgroup> qs: array<f32, ${br * (d + 1)}>;
 var<workgroup> kv: array<f32, ${bc * (d + 1)}>;
 var<workgroup> acc: array<f32, ${br * d}>;
 var<workgroup> S: array<f32, ${br * bc}>;
-var<workgroup> rowMax: array<f32, ${br}>;
-var<workgroup> rowSum: array<f32, ${br}>;
-var<workgroup> rowAlpha: array<f32, ${br}>;
 var<workgroup> tileLive: u32;
-${onlineSoftmaxWgsl("BC")}
+${onlineSoftmaxWgsl("BC", br)}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = P.D;
