@@ -52,9 +52,8 @@ export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly bindGroups = new Map<number, { readonly group: GPUBindGroup; readonly signature: readonly number[] }>();
   private readonly signatureScratch: number[] = [];
-  /** What the open compute pass has set, so repeats are not set again. */
+  /** The open compute pass's pipeline, so a run of dispatches of one kernel sets it once. */
   private passPipeline: GPUComputePipeline | null = null;
-  private passGroup: GPUBindGroup | null = null;
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
   private failure: DeviceError | null = null;
@@ -166,34 +165,40 @@ export class GpuContext {
    *  Never flushes (slices handed out earlier stay valid): when the arena is full the data goes into a
    *  dedicated buffer, and the arena grows at the next flush so steady state needs no new buffers. */
   upload(data: ArrayBufferView): ArenaSlice {
-    const size = data.byteLength;
-    const padded = Math.max(16, roundUp(size, 16));
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, size);
-    if (this.arenaUsed + padded > this.arena.size) {
-      this.overflowBytes += roundUp(padded, ARENA_ALIGN);
-      const buffer = this.createBuffer(padded, GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, "uploaded data", true);
-      new Uint8Array(buffer.getMappedRange()).set(bytes);
-      buffer.unmap();
-      this.destroyLater(buffer);
-      return { buffer, offset: 0, size: padded };
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const slot = this.arenaSlot(bytes.length);
+    if (slot) {
+      this.arenaMirror.set(bytes, slot.offset);
+      return slot;
     }
-    const offset = this.arenaUsed;
-    this.arenaMirror.set(bytes, offset);
-    this.arenaUsed = roundUp(offset + padded, ARENA_ALIGN);
-    return { buffer: this.arena, offset, size: padded };
+    const padded = Math.max(16, roundUp(bytes.length, 16));
+    this.overflowBytes += roundUp(padded, ARENA_ALIGN);
+    const buffer = this.createBuffer(padded, GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, "uploaded data", true);
+    new Uint8Array(buffer.getMappedRange()).set(bytes);
+    buffer.unmap();
+    this.destroyLater(buffer);
+    return { buffer, offset: 0, size: padded };
   }
 
   /** Uniform parameters: a flat list of u32 words (f32 values go through `f32Bits`). */
   params(words: readonly number[]): ArenaSlice {
-    const padded = Math.max(16, roundUp(4 * words.length, 16));
-    if (this.arenaUsed + padded > this.arena.size) return this.upload(Uint32Array.from(words));
+    const slot = this.arenaSlot(4 * words.length);
+    if (!slot) return this.upload(Uint32Array.from(words));
     // Written straight into the mirror: a decode step makes hundreds of these, and an allocation each
     // showed up as garbage-collector time.
-    const offset = this.arenaUsed;
+    const base = slot.offset >> 2;
     const view = this.arenaWords;
-    const base = offset >> 2;
     for (let i = 0; i < words.length; i++) view[base + i] = words[i]!;
-    for (let i = words.length; i < padded >> 2; i++) view[base + i] = 0;
+    for (let i = words.length; i < slot.size >> 2; i++) view[base + i] = 0;
+    return slot;
+  }
+
+  /** The next `bytes` of the arena (padded to 16, the next slot aligned to ARENA_ALIGN), or null when it
+   *  is full. */
+  private arenaSlot(bytes: number): ArenaSlice | null {
+    const padded = Math.max(16, roundUp(bytes, 16));
+    if (this.arenaUsed + padded > this.arena.size) return null;
+    const offset = this.arenaUsed;
     this.arenaUsed = roundUp(offset + padded, ARENA_ALIGN);
     return { buffer: this.arena, offset, size: padded };
   }
@@ -232,11 +237,7 @@ export class GpuContext {
       pass.setPipeline(pipeline);
       this.passPipeline = pipeline;
     }
-    // A group belongs to one pipeline's layout, so the same group means the same pipeline too.
-    if (group !== this.passGroup) {
-      pass.setBindGroup(0, group);
-      this.passGroup = group;
-    }
+    pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
     if (profiled) this.endPass();
@@ -347,7 +348,6 @@ export class GpuContext {
       this.pass.end();
       this.pass = null;
       this.passPipeline = null;
-      this.passGroup = null;
     }
   }
 
