@@ -79,14 +79,13 @@ export class GemmaDecoder {
       const perLayerInputs = this.perLayerInputs(ids, h); // [ΣT, L·P] or null
       // Each layer also returns the next layer's normed input (after the last, the final norm's output):
       // that norm reads the sum the layer ends with, so a backend can do both in one pass.
-      const hiddenNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
       const firstNorm = weights.layers[0]?.inputNorm ?? null;
-      const firstSpec = hiddenNorm(config.numLayers > 0 ? firstNorm : weights.finalNorm);
+      const firstSpec = this.normSpec(config.numLayers > 0 ? firstNorm : weights.finalNorm);
       let x = firstSpec ? backend.rmsNorm(h, firstSpec.weight, firstSpec.form, firstSpec.eps, firstSpec.dim) : h;
       for (const layer of config.layers) {
         const input = h;
         const normedInput = x;
-        const next = hiddenNorm(layer.index < config.numLayers - 1 ? weights.layers[layer.index + 1]!.inputNorm : weights.finalNorm);
+        const next = this.normSpec(layer.index < config.numLayers - 1 ? weights.layers[layer.index + 1]!.inputNorm : weights.finalNorm);
         [h, x] = backend.tidy(() => this.layer(layer, weights.layers[layer.index]!, input, normedInput, batch, perLayerInputs, next));
         // Each layer's input is dead once its output exists: freed now, not at the end of the pass, so a
         // long prefill holds two hidden states instead of one per layer (E2B, 512 tokens: 35 × 3 MB).
@@ -127,6 +126,12 @@ export class GemmaDecoder {
     return then(sum, backend.scale(sum, INV_SQRT2));
   }
 
+  /** The model's RMSNorm with `weight` over groups of `dim` values (the hidden size by default); null
+   *  where the model has no such weight. */
+  private normSpec(weight: Weight | null, dim = this.config.hiddenDim): NormSpec | null {
+    return weight && { weight, form: this.config.normForm, eps: this.config.rmsNormEps, dim };
+  }
+
   /** One decoder layer on the stream h, whose input-normed form is `input`; returns the new stream and
    *  next(stream), the following norm's view of it. */
   private layer(layer: LayerConfig, w: LayerWeights, h: Tensor, input: Tensor, batch: BatchRows, perLayerInputs: Tensor | null,
@@ -134,8 +139,7 @@ export class GemmaDecoder {
     const { backend, config } = this;
     const norm = (x: Tensor, weight: LayerWeights["inputNorm"] | null): Tensor =>
       weight ? backend.rmsNorm(x, weight, config.normForm, config.rmsNormEps, config.hiddenDim) : x;
-    const spec = (weight: LayerWeights["inputNorm"] | null): NormSpec | null =>
-      weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: config.hiddenDim };
+    const spec = (weight: Weight | null): NormSpec | null => this.normSpec(weight);
 
     // Attention's and the MLP's intermediates go back to the pool when each ends, not with the layer.
     const attended = backend.tidy(() => this.attention(layer, w, input, batch));
@@ -177,7 +181,7 @@ export class GemmaDecoder {
     const d = layer.headDim;
     const invFreq = this.invFreq[layer.index]!;
     const positions = batch.steps.length === 1 ? batch.positions[0]! : concatIds(batch.positions, x.shape[0]!);
-    const headNorm = (weight: Weight | null): NormSpec | null => weight && { weight, form: config.normForm, eps: config.rmsNormEps, dim: d };
+    const headNorm = (weight: Weight | null): NormSpec | null => this.normSpec(weight, d);
     // The projections this layer computes (one fused call where the backend has one): q always; k, and v
     // unless k = v, where the layer has its own KV.
     const ownKv = layer.kvSharedFrom === null;

@@ -28,8 +28,9 @@ export interface AddedAndNormed {
 export function addNormed(backend: Backend, residual: Tensor, x: Tensor, norm: NormSpec | null, scalar: Weight | null,
   next?: { readonly norm: NormSpec | null }): AddedAndNormed {
   const nextNorm = next?.norm ?? null;
-  const fusable = norm && norm.form !== "none" && backend.addNorm && (!next || (nextNorm && nextNorm.form === norm.form && nextNorm.eps === norm.eps && nextNorm.dim === norm.dim));
-  if (norm && backend.addNorm && fusable) {
+  // The fused op applies the next norm with the block norm's form, eps and size.
+  const nextFits = (n: NormSpec): boolean => !next || (nextNorm !== null && nextNorm.form === n.form && nextNorm.eps === n.eps && nextNorm.dim === n.dim);
+  if (backend.addNorm && norm && norm.form !== "none" && nextFits(norm)) {
     const [sum, normed] = backend.addNorm(residual, x, norm.weight, norm.form, norm.eps, norm.dim, scalar, nextNorm?.weight ?? null);
     return { sum, normed };
   }
