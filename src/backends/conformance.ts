@@ -9,7 +9,7 @@ import { fromFloat32 } from "../formats/dtype.js";
 import { readHfConfig } from "../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
 import { GemmaDecoder } from "../model/decoder.js";
-import { addNormed, gatedMatmul, normedRope } from "../model/fused-ops.js";
+import { addNormed, gatedMatmul, normedRope, writeNormedKv } from "../model/fused-ops.js";
 import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
@@ -152,7 +152,7 @@ function runOpSuite(makeBackend: () => Promise<Backend> | Backend, options: Conf
     await compare("sliceColumns", backend, ref, (b) => b.sliceColumns(b.fromHost(a, shape), 5, 17), tol);
   });
 
-  attentionTests(makeBackend, tol, rng, ref);
+  attentionTests(makeBackend, tol, rng, ref, dtypes);
 
   it("mixture of experts routing and expert MLPs", async () => {
     const backend = await makeBackend();
@@ -175,15 +175,26 @@ export function runFixtureConformance(label: string, makeBackend: () => Promise<
 
 /** The attention cases, on their own for a backend's second kernel set (webgpu-backend.test.ts). */
 export function runAttentionConformance(label: string, makeBackend: () => Promise<Backend> | Backend, options: ConformanceOptions): void {
-  describe(`${label}: attention matches the reference backend`, () => attentionTests(makeBackend, options.opTolerance, new SeededRandom(4321), new ReferenceBackend()));
+  describe(`${label}: attention matches the reference backend`, () => attentionTests(makeBackend, options.opTolerance, new SeededRandom(4321), new ReferenceBackend(), options.weightDtypes ?? ["f32", "f16", "bf16"]));
 }
 
-function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: number, rng: SeededRandom, ref: ReferenceBackend): void {
+/** How a test fills the KV store: `writeNormedKv` (the decoder's k norm + RoPE, v norm, write) instead of a
+ *  plain writeKv, with a k norm of `form` in `dtype`, and v normed or not, or v = k's projection. */
+interface NormedFill {
+  readonly form: "one-plus" | "scale";
+  readonly dtype: FloatWeightDtype;
+  readonly vNorm: boolean;
+  readonly kEqV: boolean;
+}
+
+function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: number, rng: SeededRandom, ref: ReferenceBackend, dtypes: readonly FloatWeightDtype[]): void {
   /** Feeds tokens in `chunks` (random q, k, v; slot = position mod `capacity`) to a KV store on both
    *  backends and compares every attention output. */
-  async function compareAttention(backend: Backend, params: AttentionParams, capacity: number, chunks: readonly number[]): Promise<void> {
+  async function compareAttention(backend: Backend, params: AttentionParams, capacity: number, chunks: readonly number[], fill?: NormedFill): Promise<void> {
     const { numHeads, numKvHeads, headDim } = params;
     const stores = [ref, backend].map((b) => b.createKvStore(numKvHeads, headDim, capacity));
+    const kNorm = fill && hostWeight(fill.dtype, [headDim], randomValues(rng, headDim));
+    const inv = Float32Array.from({ length: headDim / 2 }, (_, j) => (j % 4 === 3 ? 0 : Math.fround(10000 ** (-2 * j / headDim))));
     let pos = 0;
     for (const chunk of chunks) {
       const positions = Int32Array.from({ length: chunk }, (_, i) => pos + i);
@@ -192,7 +203,13 @@ function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: numb
       const v = randomValues(rng, chunk * numKvHeads * headDim);
       const q = randomValues(rng, chunk * numHeads * headDim);
       const kvShape = [chunk, numKvHeads * headDim];
-      [ref, backend].forEach((b, i) => b.writeKv(stores[i]!, b.fromHost(k, kvShape), b.fromHost(v, kvShape), slots, positions));
+      [ref, backend].forEach((b, i) => {
+        const kt = b.fromHost(k, kvShape);
+        const vt = fill?.kEqV ? kt : b.fromHost(v, kvShape);
+        if (!fill || !kNorm) return b.writeKv(stores[i]!, kt, vt, slots, positions);
+        const norm = { weight: b.uploadWeight(kNorm), form: fill.form, eps: 1e-6, dim: headDim };
+        writeNormedKv(b, stores[i]!, kt, vt, norm, fill.vNorm ? 1e-6 : null, positions, inv, headDim, slots);
+      });
       let call = 0;
       await compare(`attention ${JSON.stringify(params)}: ${chunk} rows at ${pos}`, backend, ref, (b) => b.attention(b.fromHost(q, [chunk, numHeads * headDim]), stores[call++]!, positions, params), tol);
       pos += chunk;
@@ -225,6 +242,23 @@ function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: numb
     for (const { chunks, ...c } of cases) {
       const capacity = c.window === null ? chunks.reduce((a, b) => a + b, 0) : c.window - 1 + Math.max(...chunks);
       await compareAttention(backend, { ...c, scale: 0.2 }, capacity, chunks);
+    }
+  });
+
+  it("keys and values written through writeNormedKv: k norm + RoPE, v norm or not, k = v, every norm dtype", async () => {
+    const backend = await makeBackend();
+    const cases = [
+      { numHeads: 4, numKvHeads: 2, headDim: 16, window: 5, softcap: null },
+      { numHeads: 2, numKvHeads: 1, headDim: 66, window: null, softcap: 30 },
+      { numHeads: 2, numKvHeads: 2, headDim: 256, window: null, softcap: null },
+    ];
+    for (const c of cases) {
+      for (const dtype of dtypes) {
+        for (const [form, vNorm, kEqV] of [["scale", true, false], ["one-plus", false, false], ["scale", true, true]] as const) {
+          const capacity = c.window === null ? 12 : c.window + 3;
+          await compareAttention(backend, { ...c, scale: 0.25 }, capacity, [5, 1, 1, 4, 1], { form, dtype, vNorm, kEqV });
+        }
+      }
     }
   });
 

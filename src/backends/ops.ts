@@ -148,4 +148,8 @@ export interface Backend {
   gatedMatmul?(x: Tensor, gate: Weight, up: Weight, activation: Activation): Tensor;
   /** rope(rmsNorm(x, weight, form, eps, headDim), positions, invFreq, headDim). */
   normRope?(x: Tensor, weight: Weight, form: NormForm, eps: number, positions: Int32Array, invFreq: Float32Array, headDim: number): Tensor;
+  /** writeKv(store, rope(rmsNorm(k, kNorm, form, eps, headDim), positions, invFreq, headDim), v', slots, positions)
+   *  with v' = rmsNorm(v, null, "none", eps, headDim) when `vNorm`, else v: a layer's new keys and values. */
+  normRopeWriteKv?(store: KvStore, k: Tensor, v: Tensor, kNorm: Weight, form: NormForm, eps: number, vNorm: boolean,
+    positions: Int32Array, invFreq: Float32Array, headDim: number, slots: Int32Array): void;
 }

@@ -6,7 +6,7 @@
  * I intermediate, P per-layer-embedding width, L layers, V vocab.
  */
 import type { AttentionParams, Backend, Tensor, Weight } from "../backends/ops.js";
-import { addNormed, gatedMatmul, matmulEach, normedRope, type NormSpec } from "./fused-ops.js";
+import { addNormed, gatedMatmul, matmulEach, normedRope, writeNormedKv, type NormSpec } from "./fused-ops.js";
 import type { KvCache } from "./kv-cache.js";
 import type { LayerConfig, ModelConfig } from "./model-config.js";
 import type { LayerWeights, ModelWeights } from "./model-weights.js";
@@ -190,14 +190,10 @@ export class GemmaDecoder {
     const [rawQ, rawK, projectedV] = matmulEach(backend, x, projections); // [ΣT, nH·d], [ΣT, nKV·d] ×2
     const q = normedRope(backend, rawQ!, headNorm(a.qNorm), positions, invFreq, d);
 
-    let k: Tensor | null = null;
-    let v: Tensor | null = null;
-    if (rawK) {
-      // k = v layers: V is the raw k_proj output, before k_norm and RoPE (spec pitfall 5).
-      const rawV = projectedV ?? rawK;
-      k = normedRope(backend, rawK, headNorm(a.kNorm), positions, invFreq, d);
-      v = config.vNorm ? backend.rmsNorm(rawV, null, "none", config.rmsNormEps, d) : rawV;
-    }
+    // k = v layers: V is the raw k_proj output, before k_norm and RoPE (spec pitfall 5).
+    const rawV = rawK ? projectedV ?? rawK : null;
+    const kNorm = headNorm(a.kNorm);
+    const vNormEps = config.vNorm ? config.rmsNormEps : null;
     const params: AttentionParams = {
       numHeads: config.numHeads,
       numKvHeads: layer.numKvHeads,
@@ -211,7 +207,11 @@ export class GemmaDecoder {
     const outputs = batch.steps.map((step, i) => {
       const rows = (t: Tensor): Tensor => (single ? t : backend.sliceRows(t, batch.offsets[i]!, step.ids.length));
       const positionsOfStep = batch.positions[i]!;
-      if (k && v) backend.writeKv(step.cache.storeFor(layer), rows(k), rows(v), step.cache.slotsFor(layer, positionsOfStep), positionsOfStep);
+      if (rawK && rawV) {
+        // Normed and rotated per sequence (both are row by row): one fused dispatch where the backend has it.
+        writeNormedKv(backend, step.cache.storeFor(layer), rows(rawK), rows(rawV), kNorm, vNormEps, positionsOfStep, invFreq, d,
+          step.cache.slotsFor(layer, positionsOfStep));
+      }
       return backend.attention(rows(q), step.cache.storeFor(layer), positionsOfStep, params); // [T, nH·d]
     });
     return backend.matmul(single ? outputs[0]! : backend.concatRows(outputs), a.o);

@@ -1,10 +1,10 @@
 /**
  * The decoder's fused steps: a backend's fused op where it has one (`Backend.addNorm`, `Backend.normRope`,
- * `Backend.gatedMatmul`, `Backend.matmulEach`),
+ * `Backend.gatedMatmul`, `Backend.matmulEach`, `Backend.normRopeWriteKv`),
  * else the plain ops it stands for, so every backend computes the same thing and only the GPU, where
  * each dispatch has a fixed cost, needs the extra kernels.
  */
-import type { Activation, Backend, NormForm, Tensor, Weight } from "../backends/ops.js";
+import type { Activation, Backend, KvStore, NormForm, Tensor, Weight } from "../backends/ops.js";
 
 /** A norm step: weight, form, eps and group size. */
 export interface NormSpec {
@@ -56,4 +56,20 @@ export function gatedMatmul(backend: Backend, x: Tensor, gate: Weight, up: Weigh
 /** x·wᵀ for each weight, in order (the attention's q, k and v projections). */
 export function matmulEach(backend: Backend, x: Tensor, ws: readonly Weight[]): Tensor[] {
   return backend.matmulEach ? backend.matmulEach(x, ws) : ws.map((w) => backend.matmul(x, w));
+}
+
+/**
+ * A layer's new keys and values into `store` at `slots`: k rotated after its norm (none: RoPE only), v
+ * normed without a weight where `vNormEps` is given (Gemma 4's v_norm), else stored as projected.
+ */
+export function writeNormedKv(backend: Backend, store: KvStore, k: Tensor, v: Tensor, kNorm: NormSpec | null, vNormEps: number | null,
+  positions: Int32Array, invFreq: Float32Array, headDim: number, slots: Int32Array): void {
+  if (kNorm && backend.normRopeWriteKv && (vNormEps === null || vNormEps === kNorm.eps)) {
+    if (kNorm.dim !== headDim) throw new Error(`writeNormedKv: norm over ${kNorm.dim} values, head dim ${headDim}`);
+    backend.normRopeWriteKv(store, k, v, kNorm.weight, kNorm.form, kNorm.eps, vNormEps !== null, positions, invFreq, headDim, slots);
+    return;
+  }
+  const rotated = normedRope(backend, k, kNorm, positions, invFreq, headDim);
+  const values = vNormEps === null ? v : backend.rmsNorm(v, null, "none", vNormEps, headDim);
+  backend.writeKv(store, rotated, values, slots, positions);
 }

@@ -11,16 +11,18 @@ import type { GpuKvStore } from "./gpu-tensors.js";
 const SHARED_FIELDS = "numHeads: u32, numKvHeads: u32, used: u32, scale: f32, softcap: f32, window: u32, group: u32, D: u32";
 
 /** WGSL: the Params struct (`leading` fields, the shared ones, `trailing` fields), bindings 0–6 with the
- *  output named `output`, the math helpers and NEG (a masked score). */
-export function attentionHeaderWgsl(output: string, leading: string, trailing: string): string {
+ *  output named `output`, the math helpers and NEG (a masked score). With `vec4`, q, keys and values are
+ *  read as vec4 (head dims that are a multiple of 4). */
+export function attentionHeaderWgsl(output: string, leading: string, trailing: string, vec4 = false): string {
   const fields = [leading, SHARED_FIELDS, trailing].filter((f) => f !== "").join(", ");
+  const read = vec4 ? "vec4<f32>" : "f32";
   return `
 struct Params { ${fields} }
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> Q: array<${read}>;
 @group(0) @binding(2) var<storage, read_write> ${output}: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(4) var<storage, read> V: array<f32>;
+@group(0) @binding(3) var<storage, read> K: array<${read}>;
+@group(0) @binding(4) var<storage, read> V: array<${read}>;
 @group(0) @binding(5) var<storage, read> KPos: array<i32>;
 @group(0) @binding(6) var<storage, read> QPos: array<i32>;
 ${MATH_WGSL}

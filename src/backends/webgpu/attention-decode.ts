@@ -7,6 +7,7 @@
  * V with each thread owning D/64 output columns (coalesced reads). The chunks' partial results — unnormalised
  * output, running max, running sum — are merged by a second small kernel, the flash-decoding scheme.
  * Masking is the prefill kernel's: by the position stored in each slot, so ring order does not matter.
+ * A store of up to one chunk (short contexts) needs no merge: one dispatch, not two.
  */
 import type { AttentionParams } from "../ops.js";
 import type { GpuContext } from "./gpu-context.js";
@@ -19,26 +20,39 @@ const THREADS = 64;
 /** Aim for this many workgroups per call so that every SM of a large GPU has work (fewer slots → fewer). */
 const TARGET_WORKGROUPS = 256;
 
-function partialWgsl(dMax: number): string {
-  const columnsPerThread = Math.max(1, dMax / THREADS);
+/**
+ * `width` 4: keys, values and q read as vec4 (head dims that are a multiple of 4: a quarter of the loads
+ * in each thread's dot product, the chain that bounds this kernel). With one chunk in all (`P.direct`),
+ * the workgroup writes the normalised output itself and no combine pass runs.
+ */
+function partialWgsl(dMax: number, width: 1 | 4): string {
+  const vec = width === 4 ? "vec4<f32>" : "f32";
+  const dot = width === 4 ? (a: string, b: string) => `dot(${a}, ${b})` : (a: string, b: string) => `${a} * ${b}`;
+  const columnsPerThread = Math.max(1, dMax / (THREADS * width));
+  const store = (target: string) => width === 4
+    ? `let o4 = ${target} + j * 4u;
+      Part[o4] = value.x; Part[o4 + 1u] = value.y; Part[o4 + 2u] = value.z; Part[o4 + 3u] = value.w;`
+    : `Part[${target} + j] = value;`;
   return `
-${attentionHeaderWgsl("Part", "", "chunk: u32")}
+${attentionHeaderWgsl("Part", "", "chunk: u32, direct: u32", width === 4)}
 const TS = ${THREADS}u;
 const R = ${columnsPerThread}u;
-var<workgroup> qs: array<f32, ${dMax}>;
+var<workgroup> qs: array<${vec}, ${dMax / width}>;
 var<workgroup> S: array<f32, ${THREADS}>;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = P.D;
+  let Dw = D / ${width}u;
   let h = wid.y;
-  let kvBase = (h / P.group) * D;
-  let slotStride = P.numKvHeads * D;
-  for (var j = lid.x; j < D; j += TS) { qs[j] = Q[h * D + j]; }
+  let kvBase = (h / P.group) * Dw;
+  let slotStride = P.numKvHeads * Dw;
+  for (var j = lid.x; j < Dw; j += TS) { qs[j] = Q[h * Dw + j]; }
   workgroupBarrier();
   let qp = QPos[0];
   var m = NEG;
   var l = 0.0;
-  var acc: array<f32, R>;
+  var acc: array<${vec}, R>;
+  for (var r = 0u; r < R; r++) { acc[r] = ${vec}(0.0); }
   let begin = wid.x * P.chunk;
   let end = min(P.used, begin + P.chunk);
   for (var t0 = begin; t0 < end; t0 += TS) {
@@ -49,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (kp >= 0 && kp <= qp && (P.window == 0u || u32(qp - kp) < P.window)) {
         let base = (t0 + lid.x) * slotStride + kvBase;
         var dotv = 0.0;
-        for (var j = 0u; j < D; j++) { dotv += qs[j] * K[base + j]; }
+        for (var j = 0u; j < Dw; j++) { dotv += ${dot("qs[j]", "K[base + j]")}; }
         score = dotv * P.scale;
         if (P.softcap > 0.0) { score = softcap(score, P.softcap); }
       }
@@ -69,7 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     m = newMax;
     for (var r = 0u; r < R; r++) {
       let j = lid.x + r * TS;
-      if (j < D) {
+      if (j < Dw) {
         var a = acc[r] * alpha;
         for (var i = 0u; i < nb; i++) { a += S[i] * V[(t0 + i) * slotStride + kvBase + j]; }
         acc[r] = a;
@@ -77,10 +91,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
+  if (P.direct != 0u) {
+    for (var r = 0u; r < R; r++) {
+      let j = lid.x + r * TS;
+      if (j < Dw) {
+        let value = select(${vec}(0.0), acc[r] / l, l > 0.0);
+        ${store("h * D")}
+      }
+    }
+    return;
+  }
   let o = (h * nwg.x + wid.x) * (D + 2u);
   for (var r = 0u; r < R; r++) {
     let j = lid.x + r * TS;
-    if (j < D) { Part[o + j] = acc[r]; }
+    if (j < Dw) {
+      let value = acc[r];
+      ${store("o")}
+    }
   }
   if (lid.x == 0u) { Part[o + D] = m; Part[o + D + 1u] = l; }
 }`;
@@ -128,11 +155,14 @@ export function attentionDecode(ctx: GpuContext, q: GpuTensor, store: GpuKvStore
   const used = Math.max(1, store.used);
   const chunk = decodeChunk(used, numHeads);
   const splits = Math.ceil(used / chunk);
-  const part = newTensor(ctx, [numHeads * splits, d + 2]);
+  const width = d % 4 === 0 ? 4 : 1;
+  const direct = splits === 1;
   const out = newTensor(ctx, q.shape);
-  ctx.dispatch(ctx.pipeline(`attention-decode:${dMax}`, () => partialWgsl(dMax)), [
-    ctx.params([...attentionParamWords(p, used), chunk]), bindTensor(q), bindTensor(part), ...storeBindings(store), ctx.upload(position),
+  const part = direct ? out : newTensor(ctx, [numHeads * splits, d + 2]);
+  ctx.dispatch(ctx.pipeline(`attention-decode:${dMax}:${width}`, () => partialWgsl(dMax, width)), [
+    ctx.params([...attentionParamWords(p, used), chunk, direct ? 1 : 0]), bindTensor(q), bindTensor(part), ...storeBindings(store), ctx.upload(position),
   ], [splits, numHeads, 1]);
+  if (direct) return out;
   ctx.dispatch(ctx.pipeline("attention-combine", () => COMBINE_WGSL), [ctx.params([d, splits]), bindTensor(part), bindTensor(out)], numHeads);
   releaseTensor(ctx, part);
   return out;

@@ -1,6 +1,5 @@
 /**
- * The KV store on the device and attention over it (spec §1.5, §2).
- * writeKv copies rows of k and v into their slots and tags each slot with its absolute position.
+ * Attention over the KV store on the device (spec §1.5, §2); kv-write.ts fills the store.
  * attention is one flash-style kernel for decode and prefill: a workgroup takes a tile of query rows of one
  * head, walks the store's slots in tiles (K tile → masked, scaled, softcapped scores → online softmax →
  * V tile), so no [T, slots] score matrix is ever stored. The mask uses the positions stored in the slots
@@ -10,85 +9,18 @@
  * halves a causal prefill's work. A single query row (decode) goes to attention-decode.ts instead, which
  * splits the slots over many workgroups; on GPUs (not CPU adapters) prefill goes to attention-prefill.ts.
  */
-import { UnsupportedError } from "../../errors.js";
 import type { AttentionParams } from "../ops.js";
-import { formatBytes, type GpuContext } from "./gpu-context.js";
+import type { GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor } from "./gpu-tensors.js";
 import { attentionHeaderWgsl, attentionParamWords, onlineSoftmaxWgsl, storeBindings } from "./attention-common.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 import { attentionDecode } from "./attention-decode.js";
 import { attentionPrefill } from "./attention-prefill.js";
+import { ensureSlots } from "./kv-write.js";
 
 /** Threads per prefill workgroup: workgroup memory allows only one or two workgroups per GPU core, so
  *  each needs enough threads (8 warps) to hide memory latency. */
 const THREADS = 256;
-
-/** Grows the store's device buffers to hold `slots` slots (doubling), keeping what they hold. */
-function ensureSlots(ctx: GpuContext, store: GpuKvStore, slots: number): void {
-  if (slots > store.capacity) throw new Error(`KV slot ${slots - 1} is beyond the store's capacity ${store.capacity}`);
-  if (slots <= store.allocated) return;
-  const grown = Math.min(store.capacity, Math.max(slots, 2 * store.allocated, 16));
-  const rowBytes = store.rowSize * 4;
-  if (grown * rowBytes > ctx.maxBindingBytes) {
-    throw new UnsupportedError(`a KV store of ${grown} slots × ${rowBytes} bytes exceeds this GPU's largest storage binding (${formatBytes(ctx.maxBindingBytes)}); use a shorter context`);
-  }
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const keys = ctx.createBuffer(grown * rowBytes, usage, "KV cache keys");
-  const values = ctx.createBuffer(grown * rowBytes, usage, "KV cache values");
-  const positions = ctx.createBuffer(grown * 4, usage, "KV cache positions");
-  const empty = ctx.upload(new Int32Array(grown).fill(-1));
-  ctx.copy(empty.buffer, empty.offset, positions, 0, grown * 4);
-  if (store.keys && store.values && store.positions) {
-    ctx.copy(store.keys, 0, keys, 0, store.allocated * rowBytes);
-    ctx.copy(store.values, 0, values, 0, store.allocated * rowBytes);
-    ctx.copy(store.positions, 0, positions, 0, store.allocated * 4);
-    for (const b of [store.keys, store.values, store.positions]) ctx.destroyLater(b);
-  }
-  Object.assign(store, { keys, values, positions, allocated: grown });
-}
-
-const WRITE_KV_WGSL = `
-struct Params { T: u32, row: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> Kin: array<f32>;
-@group(0) @binding(2) var<storage, read> Vin: array<f32>;
-@group(0) @binding(3) var<storage, read_write> K: array<f32>;
-@group(0) @binding(4) var<storage, read_write> V: array<f32>;
-@group(0) @binding(5) var<storage, read_write> KPos: array<i32>;
-@group(0) @binding(6) var<storage, read> SlotPos: array<i32>;  // [T] slots, then [T] positions
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = wid.x;
-  let slot = u32(SlotPos[t]);
-  for (var c = lid.x; c < P.row; c += 256u) {
-    K[slot * P.row + c] = Kin[t * P.row + c];
-    V[slot * P.row + c] = Vin[t * P.row + c];
-  }
-  if (lid.x == 0u) { KPos[slot] = SlotPos[P.T + t]; }
-}`;
-
-export function writeKv(ctx: GpuContext, store: GpuKvStore, k: GpuTensor, v: GpuTensor, slots: Int32Array, positions: Int32Array): void {
-  const row = store.rowSize;
-  if (k.cols !== row || v.cols !== row || k.rows !== slots.length || v.rows !== slots.length || positions.length !== slots.length) {
-    throw new Error(`writeKv: k [${k.shape}], v [${v.shape}] do not fit rows of ${row} at ${slots.length} slots`);
-  }
-  let maxSlot = -1;
-  for (const s of slots) {
-    if (s < 0) throw new Error(`writeKv: negative slot ${s}`);
-    maxSlot = Math.max(maxSlot, s);
-  }
-  ensureSlots(ctx, store, maxSlot + 1);
-  const slotPos = new Int32Array(2 * slots.length);
-  slotPos.set(slots);
-  slotPos.set(positions, slots.length);
-  const bytes = store.allocated * row * 4;
-  ctx.dispatch(ctx.pipeline("write-kv", () => WRITE_KV_WGSL), [
-    ctx.params([slots.length, row]), bindTensor(k), bindTensor(v),
-    { buffer: store.keys!, size: bytes }, { buffer: store.values!, size: bytes }, { buffer: store.positions!, size: store.allocated * 4 },
-    ctx.upload(slotPos),
-  ], slots.length);
-  store.used = Math.max(store.used, maxSlot + 1);
-}
 
 /** Tiles are sized for dMax (the head dim rounded up to a power of two); D itself is a runtime value, so
  *  head dims of one size class share a pipeline (each pipeline is a shader compile). */

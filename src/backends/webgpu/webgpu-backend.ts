@@ -5,7 +5,8 @@
  */
 import type { Activation, AttentionParams, Backend, GreedySample, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../ops.js";
 import { acquireGpu, type AdapterDescription } from "./acquire-gpu.js";
-import { attention, writeKv } from "./attention.js";
+import { attention } from "./attention.js";
+import { normRopeWriteKv, writeKv } from "./kv-write.js";
 import { binary, gatedActivation, slice, unary } from "./elementwise.js";
 import { GpuContext } from "./gpu-context.js";
 import { GpuKvStore, GpuTensor, GpuWeight, asGpu, asGpuStore, asGpuWeight } from "./gpu-tensors.js";
@@ -203,6 +204,11 @@ export class WebGpuBackend implements Backend {
 
   writeKv(store: KvStore, k: Tensor, v: Tensor, slots: Int32Array, positions: Int32Array): void {
     writeKv(this.ctx, asGpuStore(store), asGpu(k), asGpu(v), slots, positions);
+  }
+
+  normRopeWriteKv(store: KvStore, k: Tensor, v: Tensor, kNorm: Weight, form: NormForm, eps: number, vNorm: boolean,
+    positions: Int32Array, invFreq: Float32Array, headDim: number, slots: Int32Array): void {
+    normRopeWriteKv(this.ctx, this.ropeTables, asGpuStore(store), asGpu(k), asGpu(v), asGpuWeight(kNorm), form, eps, vNorm, positions, invFreq, headDim, slots);
   }
 
   attention(q: Tensor, store: KvStore, positions: Int32Array, params: AttentionParams): Tensor {
