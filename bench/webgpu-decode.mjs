@@ -4,9 +4,12 @@
 //   npm run build && node bench/webgpu-decode.mjs            # the issue's 7.4B shape (needs ~16 GB of GPU memory)
 //   node bench/webgpu-decode.mjs --tiny                      # a small shape: smoke test (llvmpipe is fine)
 //   options: --dtypes bf16,q8_0,q4_0  --prompt 128  --steps 64  --prefill 2048  --no-prefill  --layers 32  --hidden 512
+//            --vocab 262144 (another vocabulary size for the tiny shape)
 //            --matvec-rows default,1,2,4 (decode timed with each matrix-vector rows-per-thread choice; the
 //            first one is used for everything else)
 //            --gpu-kernels (use the kernels a real GPU gets even on a CPU adapter, to smoke-test them)
+//            --engine bf16 (dtypes also timed through the engine's decode loop, generateTokens: greedy, top-k 64
+//            sampling chosen on the device, and the same sampling reading whole rows; default: the first dtype)
 //            --profile (GPU time per kernel from timestamp queries, for 4 decode steps and one prefill; each
 //            dispatch then runs in its own pass. GEMMA4_DAWN_FLAGS="disable-dawn-features=timestamp_quantization"
 //            keeps Dawn from rounding the timestamps)
@@ -25,6 +28,7 @@ import { GemmaDecoder } from "../dist/model/decoder.js";
 import { loadModelWeights } from "../dist/model/model-weights.js";
 import { weightSpecs } from "../dist/model/weight-table.js";
 import { Session } from "../dist/engine/session.js";
+import { generateTokens } from "../dist/engine/generate.js";
 import { KvCache } from "../dist/model/kv-cache.js";
 import { f32ToBf16, f32ToF16 } from "../dist/formats/dtype.js";
 
@@ -40,6 +44,8 @@ const steps = Number(flag("steps", tiny ? 8 : 64));
 const prefillLen = args.includes("--no-prefill") ? 0 : Number(flag("prefill", tiny ? 64 : 2048));
 const WARMUP = tiny ? 2 : 8;
 const profiling = args.includes("--profile");
+// Dtypes whose decode is also timed through the engine's decode loop (default: the first).
+const engineRuns = flag("engine", dtypes[0]).split(",");
 // Matrix-vector rows per thread to compare ("default" = each format's own choice), decode only.
 const matvecRows = flag("matvec-rows", "default").split(",").map((r) => {
   if (r === "default") return null;
@@ -59,6 +65,10 @@ const shape = tiny
 if (flag("hidden")) {
   shape.hidden = Number(flag("hidden"));
   if (!(Number.isInteger(shape.hidden) && shape.hidden >= 32 && shape.hidden % 32 === 0)) throw new RangeError(`--hidden must be a multiple of 32, not ${flag("hidden")}`);
+}
+if (flag("vocab")) {
+  shape.vocab = Number(flag("vocab"));
+  if (!(Number.isInteger(shape.vocab) && shape.vocab >= 256)) throw new RangeError(`--vocab must be an integer ≥ 256, not ${flag("vocab")}`);
 }
 if (flag("layers")) {
   shape.layers = Number(flag("layers"));
@@ -241,6 +251,31 @@ async function runDtype(backend, dtype, copyBw) {
     const stepMs = median(times);
     return { stepMs, tokS: 1000 / stepMs, recordMs: median(recordTimes), dispatchesPerStep, p10: [...times].sort((a, b) => a - b)[Math.floor(times.length / 10)], decodeProfile };
   };
+  // The product's decode loop (generateTokens, as `gemma4 run` and the server use it): greedy and top-k
+  // sampling choose on the device (a few candidates come back per step); a no-op logits processor forces
+  // the whole-row path (the vocabulary read back, sampled on the host), for comparison.
+  const timeEngine = async (options) => {
+    const session = new Session(decoder, { maxContext: promptLen + WARMUP + steps + 1, prefillChunk: promptLen });
+    const prompt = Int32Array.from({ length: promptLen }, (_, i) => (i * 7919) % shape.vocab);
+    const gaps = [];
+    let last = 0;
+    let n = 0;
+    for await (const _token of generateTokens(session, prompt, [], { maxNewTokens: WARMUP + steps, ...options })) {
+      const now = performance.now();
+      if (n++ > WARMUP) gaps.push(now - last);
+      last = now;
+    }
+    session.dispose();
+    return 1000 / median(gaps);
+  };
+  const engine = engineRuns.includes(dtype)
+    ? {
+      greedy: await timeEngine({ greedy: true }),
+      topK: await timeEngine({ temperature: 1, topK: 64, seed: 1 }),
+      wholeRows: await timeEngine({ temperature: 1, topK: 64, seed: 1, logitsProcessors: [() => {}] }),
+    }
+    : null;
+
   const variants = [];
   for (const rows of matvecRows) {
     backend.ctx.matvecRowsPerThread = rows;
@@ -272,7 +307,7 @@ async function runDtype(backend, dtype, copyBw) {
   }
   for (const w of new Set(Object.values(weights).flatMap(function flat(v) { return v && typeof v === "object" ? ("dtype" in v ? [v] : Object.values(v).flatMap(flat)) : []; }))) backend.release(w);
   await backend.finish();
-  return { dtype, loadS, stepBytes, stepMs, recordMs, dispatchesPerStep, p10, tokS, bw, share: bw / copyBw, prefill, decodeProfile, prefillProfile, variants };
+  return { dtype, loadS, stepBytes, stepMs, recordMs, dispatchesPerStep, p10, tokS, bw, share: bw / copyBw, prefill, decodeProfile, prefillProfile, variants, engine };
 }
 
 const backend = await WebGpuBackend.create({ ...(args.includes("--gpu-kernels") ? { simpleKernels: false } : {}), profiling });
@@ -294,6 +329,10 @@ for (const dtype of dtypes) {
   console.log(`  decode step: ${r.dispatchesPerStep} dispatches, recorded by JS in ${r.recordMs.toFixed(2)} ms (median) of the ${r.stepMs.toFixed(2)} ms step`);
   if (r.variants.length > 1) {
     console.log(`  matrix-vector rows per thread: ${r.variants.map((v) => `${v.rows}: ${v.tokS.toFixed(1)} tok/s (${(r.stepBytes / (v.stepMs / 1e3) / 1e9).toFixed(0)} GB/s)`).join(", ")}`);
+  }
+  if (r.engine) {
+    console.log(`  through generateTokens: greedy ${r.engine.greedy.toFixed(1)} tok/s, top-k 64 sampling ${r.engine.topK.toFixed(1)} tok/s; ` +
+      `the same sampling reading whole rows of logits ${r.engine.wholeRows.toFixed(1)} tok/s`);
   }
   printProfile("decode step", r.decodeProfile);
   printProfile(`prefill ${prefillLen}`, r.prefillProfile);

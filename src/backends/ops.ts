@@ -77,6 +77,16 @@ export interface GreedySample {
   readonly logprobs: Float32Array;
 }
 
+/** The most likely tokens of one row of logits, found on the backend (see `Backend.topLogits`). */
+export interface TopLogits {
+  /** The k largest logits' token ids, largest first (ties: lower id first), as a host sort would order them. */
+  readonly ids: Int32Array;
+  /** Their logits, exactly as stored. */
+  readonly values: Float32Array;
+  /** log Σ exp over the whole row (the log-softmax of token i is its logit minus this). */
+  readonly logSumExp: number;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -134,6 +144,10 @@ export interface Backend {
   /** Optional: greedy token per row of `logits` [rows, V], chosen where the logits live, so a GPU decode
    *  step reads back a few bytes instead of the vocabulary. Must equal argmax + log-softmax on the host. */
   sampleGreedy?(logits: Tensor): Promise<GreedySample>;
+  /** Optional: the `k` (1–1024) largest logits of `logits` [1, V] and the row's log Σ exp, found where the
+   *  logits live, so that a sampler with top-k reads back a few candidates instead of the vocabulary.
+   *  Resolves null when too many logits tie near the k-th to narrow the row down (read the row instead). */
+  topLogits?(logits: Tensor, k: number): Promise<TopLogits | null>;
 
   // Optional fusions: one kernel where a backend has one (each dispatch costs a GPU a few µs and JS a few
   // more); otherwise `model/fused-ops.ts` composes the plain ops. Each must match that composition within

@@ -6,7 +6,7 @@
  * decode steps instead of freezing their streams.
  */
 import type { GemmaDecoder } from "../model/decoder.js";
-import { readAndRelease, type StepRequest, type StepRunner } from "./step-runner.js";
+import { readAndRelease, type StepOutput, type StepRequest, type StepRunner } from "./step-runner.js";
 
 export interface BatchSchedulerOptions {
   /** Most sequences per forward pass. */
@@ -27,7 +27,7 @@ export interface BatchStats {
 
 interface Pending {
   readonly step: StepRequest;
-  resolve(values: Float32Array): void;
+  resolve(values: StepOutput): void;
   reject(error: unknown): void;
 }
 
@@ -43,7 +43,7 @@ export class BatchScheduler implements StepRunner {
 
   constructor(private readonly decoder: GemmaDecoder, readonly options: BatchSchedulerOptions) {}
 
-  run(step: StepRequest): Promise<Float32Array> {
+  run(step: StepRequest): Promise<StepOutput> {
     return new Promise((resolve, reject) => {
       this.queue.push({ step, resolve, reject });
       if (!this.running) {
@@ -105,7 +105,7 @@ export class BatchScheduler implements StepRunner {
       for (const p of batch) {
         try {
           const out = this.decoder.forward(p.step.ids, p.step.cache, { logits: p.step.logits });
-          p.resolve(await readAndRelease(backend, out, p.step.logits));
+          p.resolve(await readAndRelease(backend, out, p.step));
         } catch (error) {
           p.reject(error);
         }
@@ -120,7 +120,7 @@ export class BatchScheduler implements StepRunner {
     this.onPass?.(batch.length, tokens);
     await Promise.all(batch.map(async (p, i) => {
       try {
-        p.resolve(await readAndRelease(backend, outs[i]!, p.step.logits));
+        p.resolve(await readAndRelease(backend, outs[i]!, p.step));
       } catch (error) {
         p.reject(error);
       }

@@ -6,6 +6,7 @@
 import { BadRequestError, CancelledError } from "../errors.js";
 import { Sampler, topIndices, type SamplingOptions } from "./sampler.js";
 import type { Session } from "./session.js";
+import type { StepOutput } from "./step-runner.js";
 
 /** Edits one row of logits in place before sampling; `generated` holds the tokens chosen so far. */
 export type LogitsProcessor = (logits: Float32Array, generated: readonly number[]) => void;
@@ -50,12 +51,23 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
   const stop = new Set(options.stopTokenIds ?? defaultStopIds);
   const generated: number[] = [];
   if (maxNewTokens === 0) return;
-  let logits = await session.prefill(prompt, "last");
+  // Where nothing needs the whole row (no logits processors, no top logprobs) and the sampler chooses among
+  // a few most likely tokens (greedy, top-k), the backend may pick those out itself (Backend.topLogits):
+  // on a GPU that reads back a few candidates per step instead of the vocabulary. The choice is the same.
+  const top = options.logitsProcessors?.length || options.topLogprobs ? null : sampler.candidatesNeeded(session.vocabSize);
+  const run = (ids: Int32Array): Promise<StepOutput> => (top === null ? session.prefill(ids, "last") : session.prefillTop(ids, top));
+  let output = await run(prompt);
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError();
-    for (const process of options.logitsProcessors ?? []) process(logits, generated);
-    const sampled = sampler.sample(logits);
-    const token: GeneratedToken = options.topLogprobs ? { ...sampled, top: topLogprobsOf(logits, options.topLogprobs, sampled) } : sampled;
+    let token: GeneratedToken;
+    if (output instanceof Float32Array) {
+      const logits = output;
+      for (const process of options.logitsProcessors ?? []) process(logits, generated);
+      const sampled = sampler.sample(logits);
+      token = options.topLogprobs ? { ...sampled, top: topLogprobsOf(logits, options.topLogprobs, sampled) } : sampled;
+    } else {
+      token = sampler.sampleTop(output);
+    }
     generated.push(token.id);
     options.onToken?.(token.id);
     const finishReason: FinishReason | undefined = stop.has(token.id) ? "stop" : generated.length >= maxNewTokens ? "length" : undefined;
@@ -68,7 +80,7 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
     // and other requests' I/O must not wait for the whole generation.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (options.signal?.aborted) throw new CancelledError();
-    logits = await session.step(token.id);
+    output = await run(Int32Array.of(token.id));
   }
 }
 

@@ -4,6 +4,7 @@
  * same tokens.
  */
 import { BadRequestError } from "../errors.js";
+import type { TopLogits } from "../backends/ops.js";
 import { SeededRandom, randomSeed } from "./rng.js";
 
 export interface SamplingOptions {
@@ -36,6 +37,9 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.seed !== undefined) check(Number.isSafeInteger(o.seed), "seed", `must be an integer, not ${o.seed}`);
 }
 
+/** Largest top-k for which a sampler takes the backend's candidates (Backend.topLogits) instead of the row. */
+const DEVICE_TOP_K_LIMIT = 1024;
+
 export class Sampler {
   private readonly rng: SeededRandom;
   readonly greedy: boolean;
@@ -44,6 +48,17 @@ export class Sampler {
     validateSampling(options);
     this.greedy = options.greedy === true || !options.temperature;
     this.rng = new SeededRandom(options.seed ?? randomSeed());
+  }
+
+  /**
+   * How many of the most likely tokens this sampler needs to choose from a vocabulary of `vocab`: 1 when
+   * greedy, k with top-k; null when it needs the whole row (no top-k, or one too large to pick out).
+   * `sampleTop` given that many makes exactly the choice `sample` makes from the row.
+   */
+  candidatesNeeded(vocab: number): number | null {
+    if (this.greedy) return 1;
+    const topK = this.options.topK ?? 0;
+    return topK > 0 && topK < vocab && topK <= DEVICE_TOP_K_LIMIT ? topK : null;
   }
 
   /** Picks a token from `logits` (one row, length V). `logits` is not modified. */
@@ -57,11 +72,26 @@ export class Sampler {
     return { id: chosen, logprob: logits[chosen]! - logSumExp };
   }
 
+  /** Picks a token from the row's `candidatesNeeded` most likely tokens (Backend.topLogits). */
+  sampleTop(top: TopLogits): SampledToken {
+    const k = this.greedy ? 1 : this.options.topK ?? 0;
+    if (top.ids.length < k || k === 0) throw new Error(`sampleTop: ${top.ids.length} candidates for a sampler that needs ${k || "the whole row"}`);
+    const pick = this.greedy ? 0 : this.pickAmong(Float64Array.from(top.values.subarray(0, k), this.weightOf(top.values[0]!)));
+    return { id: top.ids[pick]!, logprob: top.values[pick]! - top.logSumExp };
+  }
+
+  /** A logit's weight exp(x/T − max/T) relative to the largest logit `max`. */
+  private weightOf(max: number): (logit: number) => number {
+    const temperature = this.options.temperature ?? 1;
+    const maxScaled = max / temperature;
+    return (logit) => Math.exp(logit / temperature - maxScaled);
+  }
+
   private draw(logits: Float32Array, best: number): number {
     const V = logits.length;
-    const { temperature = 1, topK = 0, topP = 1, minP = 0 } = this.options;
-    const maxScaled = logits[best]! / temperature;
-    const weight = (i: number): number => Math.exp(logits[i]! / temperature - maxScaled);
+    const { topK = 0, topP = 1, minP = 0 } = this.options;
+    const weightOfLogit = this.weightOf(logits[best]!);
+    const weight = (i: number): number => weightOfLogit(logits[i]!);
     // min-p keeps tokens whose probability is at least minP × the top token's (whose weight is 1).
     const minWeight = minP;
 
@@ -80,34 +110,43 @@ export class Sampler {
     }
 
     // Candidates, most likely first: the top k, or (top-p alone) just enough to cover the nucleus.
-    let candidates: Int32Array;
-    let total: number;
     if (topK > 0 && topK < V) {
-      candidates = topIndices(logits, topK);
-      total = 0;
-      for (const i of candidates) total += weight(i);
-    } else {
-      total = 0;
-      for (let i = 0; i < V; i++) total += weight(i);
-      const needed = topP * total;
-      candidates = topIndices(logits, V, (sorted) => {
-        let mass = 0;
-        for (const i of sorted) mass += weight(i);
-        return mass >= needed;
-      });
+      const candidates = topIndices(logits, topK);
+      return candidates[this.pickAmong(Float64Array.from(candidates, weight))]!;
     }
-    const probs = Float64Array.from(candidates, weight);
-    let count = candidates.length;
+    let total = 0;
+    for (let i = 0; i < V; i++) total += weight(i);
+    const needed = topP * total;
+    const candidates = topIndices(logits, V, (sorted) => {
+      let mass = 0;
+      for (const i of sorted) mass += weight(i);
+      return mass >= needed;
+    });
+    return candidates[this.pickAmong(Float64Array.from(candidates, weight), total)]!;
+  }
+
+  /**
+   * Index of the candidate drawn from `probs` (weights, most likely first) after top-p and min-p; `total`
+   * is the mass top-p is a share of (default: the candidates' own, as with top-k).
+   */
+  private pickAmong(probs: Float64Array, total?: number): number {
+    const { topP = 1, minP = 0 } = this.options;
+    let mass = total;
+    if (mass === undefined) {
+      mass = 0;
+      for (const p of probs) mass += p;
+    }
+    let count = probs.length;
     if (topP < 1) {
       // The smallest prefix whose mass reaches p (always at least one token).
-      let mass = 0;
+      let covered = 0;
       let keep = 0;
-      while (keep < count && mass < topP * total) mass += probs[keep++]!;
+      while (keep < count && covered < topP * mass) covered += probs[keep++]!;
       count = Math.max(1, keep);
     }
     if (minP > 0) {
       let keep = 1;
-      while (keep < count && probs[keep]! >= minWeight * probs[0]!) keep++;
+      while (keep < count && probs[keep]! >= minP * probs[0]!) keep++;
       count = keep;
     }
     let kept = 0;
@@ -115,9 +154,9 @@ export class Sampler {
     let r = this.rng.nextFloat() * kept;
     for (let i = 0; i < count; i++) {
       r -= probs[i]!;
-      if (r < 0) return candidates[i]!;
+      if (r < 0) return i;
     }
-    return candidates[count - 1]!;
+    return count - 1;
   }
 }
 

@@ -6,7 +6,7 @@
 import { BadRequestError } from "../errors.js";
 import type { GemmaDecoder } from "../model/decoder.js";
 import { KvCache } from "../model/kv-cache.js";
-import { DirectStepRunner, type StepRunner } from "./step-runner.js";
+import { DirectStepRunner, type StepOutput, type StepRunner } from "./step-runner.js";
 
 export interface SessionOptions {
   /** Most tokens the sequence may hold. */
@@ -33,18 +33,31 @@ export class Session {
 
   /** Runs `ids` through the model; returns the logits of the last token [V], or of every token [T·V]. */
   async prefill(ids: Int32Array, want: "last" | "all" = "last"): Promise<Float32Array> {
+    return rowsOf(await this.run(ids, want));
+  }
+
+  /**
+   * Runs `ids` through the model; returns the last token's `top` most likely next tokens where the backend
+   * can pick them out on its side (Backend.topLogits: a GPU reads back a few candidates, not the
+   * vocabulary), else the last token's logits [V].
+   */
+  prefillTop(ids: Int32Array, top: number): Promise<StepOutput> {
+    return this.run(ids, "last", top);
+  }
+
+  private async run(ids: Int32Array, want: "last" | "all", top?: number): Promise<StepOutput> {
     this.checkPrompt(ids);
     const V = this.decoder.config.vocabSize;
     const all = want === "all" ? new Float32Array(ids.length * V) : null;
-    let last: Float32Array | null = null;
+    let last: StepOutput | null = null;
     for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
       const isLast = start + chunk.length === ids.length;
       const logitsWanted = all ? "all" : isLast ? "last" : "none";
-      const values = await this.runner.run({ cache: this.cache, ids: chunk, logits: logitsWanted });
+      const output = await this.runner.run({ cache: this.cache, ids: chunk, logits: logitsWanted, ...(isLast && top !== undefined ? { top } : {}) });
       if (logitsWanted === "none") continue;
-      if (all) all.set(values, start * V);
-      else last = values;
+      if (all) all.set(rowsOf(output), start * V);
+      else last = output;
     }
     return all ?? last!;
   }
@@ -56,7 +69,7 @@ export class Session {
     const out = new Float32Array(ids.length * H);
     for (let start = 0; start < ids.length; start += this.options.prefillChunk) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + this.options.prefillChunk));
-      out.set(await this.runner.run({ cache: this.cache, ids: chunk, logits: "hidden" }), start * H);
+      out.set(rowsOf(await this.runner.run({ cache: this.cache, ids: chunk, logits: "hidden" })), start * H);
     }
     return out;
   }
@@ -64,6 +77,16 @@ export class Session {
   /** Feeds one token; returns the next token's logits [V]. */
   step(id: number): Promise<Float32Array> {
     return this.prefill(Int32Array.of(id), "last");
+  }
+
+  /** Feeds one token; returns the next token's `top` most likely tokens, or its logits (see prefillTop). */
+  stepTop(id: number, top: number): Promise<StepOutput> {
+    return this.prefillTop(Int32Array.of(id), top);
+  }
+
+  /** Size of the model's vocabulary (the length of a row of logits). */
+  get vocabSize(): number {
+    return this.decoder.config.vocabSize;
   }
 
   private checkPrompt(ids: Int32Array): void {
@@ -83,4 +106,10 @@ export class Session {
     this.cache.dispose();
     this.options.onDispose?.(this);
   }
+}
+
+/** Rows of values from a step that was not asked for its top tokens. */
+function rowsOf(output: StepOutput): Float32Array {
+  if (!(output instanceof Float32Array)) throw new Error("a step asked for rows returned top tokens");
+  return output;
 }

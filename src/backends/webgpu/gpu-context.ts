@@ -351,6 +351,14 @@ export class GpuContext {
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /** Records zeroing `bytes` (a multiple of 4) of `buffer` from `offset` (closes the open compute pass). */
+  clear(buffer: GPUBuffer, offset: number, bytes: number): void {
+    this.check();
+    if (bytes === 0) return;
+    this.endPass();
+    this.commandEncoder().clearBuffer(buffer, offset, bytes);
+  }
+
   private endPass(): void {
     if (this.pass) {
       this.pass.end();

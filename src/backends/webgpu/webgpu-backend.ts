@@ -3,7 +3,7 @@
  * only when a value is read back, so a decode step is one submit and one readback. The same code runs in
  * browsers (navigator.gpu) and in Node (Dawn, through the `webgpu` package).
  */
-import type { Activation, AttentionParams, Backend, GreedySample, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../ops.js";
+import type { Activation, AttentionParams, Backend, GreedySample, HostWeight, KvStore, MoeParams, NormForm, Tensor, TopLogits, Weight } from "../ops.js";
 import { acquireGpu, type AdapterDescription } from "./acquire-gpu.js";
 import { attention } from "./attention.js";
 import { normRopeWriteKv, writeKv } from "./kv-write.js";
@@ -14,7 +14,7 @@ import { embed, gatedMatmul, matmul, matmulEach } from "./matmul.js";
 import { moe } from "./moe.js";
 import { addNorm, normRope, rmsNorm } from "./norms.js";
 import { RopeTables, rope } from "./rope.js";
-import { sampleGreedy } from "./sampling.js";
+import { sampleGreedy, topLogits } from "./sampling.js";
 import { newTensor, releaseTensor } from "./tensor-alloc.js";
 import { uploadWeight, type HostQuantizedWeight } from "./weight-storage.js";
 
@@ -81,6 +81,11 @@ export class WebGpuBackend implements Backend {
   /** Greedy token per row of `logits` [rows, V], chosen on the device: only ids and logprobs come back. */
   sampleGreedy(logits: Tensor): Promise<GreedySample> {
     return sampleGreedy(this.ctx, asGpu(logits));
+  }
+
+  /** The k largest logits of one row, found on the device: a few candidates come back, not the row. */
+  topLogits(logits: Tensor, k: number): Promise<TopLogits | null> {
+    return topLogits(this.ctx, asGpu(logits), k);
   }
 
   tidy<R extends Tensor | readonly Tensor[] | void>(fn: () => R): R {
