@@ -13,6 +13,7 @@ import { addNormed, gatedMatmul, normedRope, writeNormedKv } from "../model/fuse
 import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
+import { topIndices } from "../engine/sampler.js";
 import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
 import type { AttentionParams, Backend, FloatWeightDtype, HostWeight, Tensor } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
@@ -262,6 +263,56 @@ function attentionTests(makeBackend: () => Promise<Backend> | Backend, tol: numb
     }
   });
 
+}
+
+/**
+ * Backend.topLogits (for backends that have it) against the host sampler's own top-k: ids, order (ties to
+ * the lower id) and values exactly, log Σ exp to float rounding; rows of Gemma's vocabulary size, ties
+ * across the boundary, −0 beside +0, −∞, all-negative and all-equal rows; bad k and shapes rejected.
+ * A backend may decline (null) only where more logits tie near the k-th than it can return.
+ */
+export function runTopLogitsConformance(label: string, makeBackend: () => Promise<Backend> | Backend): void {
+  it(`${label}: topLogits equals the host's top-k and log Σ exp`, async () => {
+    const backend = await makeBackend();
+    const topLogits = backend.topLogits?.bind(backend);
+    assert.ok(topLogits, `${label} has no topLogits`);
+    const rng = new SeededRandom(99);
+    const check = async (name: string, row: Float32Array, k: number): Promise<void> => {
+      const top = await topLogits(backend.fromHost(row, [1, row.length]), k);
+      assert.ok(top, `${name}: candidates found`);
+      const expected = topIndices(row, k);
+      assert.deepEqual([...top.ids], [...expected], `${name}: ids`);
+      assert.deepEqual([...top.values], Array.from(expected, (i) => row[i]!), `${name}: values`);
+      let max = -Infinity;
+      for (const v of row) max = Math.max(max, v);
+      let sum = 0;
+      for (const v of row) sum += Math.exp(v - max);
+      const want = max + Math.log(sum);
+      assert.ok(Math.abs(top.logSumExp - want) < 1e-5 * Math.max(1, Math.abs(want)), `${name}: logSumExp ${top.logSumExp} vs ${want}`);
+    };
+    const V = 262144; // Gemma's vocabulary
+    const big = randomValues(rng, V, 8);
+    for (const k of [1, 5, 64, 1024]) await check(`V ${V}, k ${k}`, big, k);
+    const small = randomValues(rng, 3000, 4);
+    for (let i = 0; i < 3000; i += 97) small[i] = 2.5; // ties across the boundary: lower ids first
+    small[5] = -0;
+    small[6] = 0;
+    small[7] = -Infinity;
+    for (const k of [1, 10, 31, 32, 33, 200]) await check(`V 3000 with ties, k ${k}`, small, k);
+    await check("every logit negative", Float32Array.from(small, (v) => -Math.abs(v) - 1), 17);
+    await check("every logit equal: the first k", new Float32Array(3000).fill(1.5), 10);
+    // −0 and +0 are one value: the 4th largest is the zero with the lowest id, whichever its sign.
+    const zeros = Float32Array.from(small, (v) => -Math.abs(v) - 1);
+    zeros.set([3, 2, 1], 100);
+    zeros[10] = -0;
+    zeros[20] = 0;
+    zeros[30] = -0;
+    await check("zeros of both signs at the boundary", zeros, 4);
+    await check("a row shorter than a thread's share", randomValues(rng, 40, 2), 40);
+    await assert.rejects(async () => topLogits(backend.fromHost(small, [1, 3000]), 0), RangeError);
+    await assert.rejects(async () => topLogits(backend.fromHost(small, [1, 3000]), 1025), RangeError);
+    await assert.rejects(async () => topLogits(backend.fromHost(small, [2, 1500]), 3), /one row/);
+  });
 }
 
 async function loadFixture(name: string, backend: Backend): Promise<GemmaDecoder> {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runBackendConformance } from "../conformance.js";
+import { runBackendConformance, runTopLogitsConformance } from "../conformance.js";
 import { loadModel } from "../../api/load-model.js";
 import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../../testing/fixtures.js";
 import { join } from "node:path";
@@ -22,6 +22,9 @@ for (const { label, module } of modules) {
   for (const v of module.variants.filter((x) => x.runsHere)) {
     runBackendConformance(`cpu ${label} ${v.name} (f32 KV)`, () => new CpuBackend(module, { kvDtype: "f32", variant: v.name }), { opTolerance: 1e-5, fixtureTolerance: 1e-4 });
   }
+  describe(`cpu ${label}: the samplers' top-k`, () => {
+    for (const threads of [1, 2, 3]) runTopLogitsConformance(`${threads} thread${threads > 1 ? "s" : ""}`, () => new CpuBackend(module, { threads }));
+  });
 
   describe(`cpu ${label} with an f16 KV cache`, () => {
     for (const name of hfFixtureNames()) {

@@ -11,7 +11,7 @@
 import { availableParallelism } from "node:os";
 import { UnsupportedError } from "../../errors.js";
 import { ggmlType } from "../../formats/quant/ggml-type.js";
-import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, Weight } from "../ops.js";
+import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, TopLogits, Weight } from "../ops.js";
 import { ggmlTypeOf, isQuantDtype } from "../weight-dtype.js";
 import { BlockPool } from "./block-pool.js";
 import { CpuKvStore, CpuTensor, CpuWeight, asCpuStore, asCpuTensor, asCpuWeight } from "./cpu-tensors.js";
@@ -19,6 +19,9 @@ import { moe } from "./cpu-moe.js";
 import { ACTIVATION, BINARY, KERNEL_TYPES, KV_TYPE, OP, UNARY, kernelInfo, setKernelThreads, type KernelModule, type MemoryBlock } from "./kernel-module.js";
 import { RopeTableCache } from "./rope-tables.js";
 import { decodeWeightValues } from "./weight-values.js";
+
+/** Largest k topLogits takes (the samplers ask for at most their top-k). */
+const MAX_TOP_K = 1024;
 
 export type KvDtype = "f32" | "f16";
 
@@ -114,6 +117,25 @@ export class CpuBackend implements Backend {
     if (values.length !== t.size) throw new Error(`fromHost: ${values.length} values for shape [${shape}]`);
     this.kernels.f32(t.block, t.size).set(values);
     return t;
+  }
+
+  /** The k largest logits of one row and its Σ exp, in the kernels (threads, no copy of the row): what
+   *  the engine's samplers need, without a pass over the vocabulary in JavaScript per token. */
+  async topLogits(logits: Tensor, k: number): Promise<TopLogits> {
+    const t = asCpuTensor(logits);
+    const V = t.cols;
+    if (t.rows !== 1) throw new Error(`topLogits: one row of logits, not [${t.shape}]`);
+    if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(MAX_TOP_K, V))) throw new RangeError(`topLogits: k must be an integer in 1..${Math.min(MAX_TOP_K, V)}, not ${k}`);
+    // ids and values, then the kernel's scratch: a heap of k entries per thread (fewer threads if short).
+    const out = 8 * k;
+    const bytes = out + 64 * (8 * k + 16) + 128;
+    const scratch = this.scratchBlock(bytes);
+    this.run(OP.TOP_LOGITS, t.block.address, V, k, scratch.address, scratch.address + 4 * k, scratch.address + out, scratch.byteLength - out);
+    const sum = this.kernels.args[0]!;
+    const view = this.kernels.f32(scratch, 2 * k);
+    const ids = new Int32Array(view.buffer, view.byteOffset, k).slice();
+    const values = view.slice(k, 2 * k);
+    return { ids, values, logSumExp: values[0]! + Math.log(sum) };
   }
 
   read(x: Tensor): Promise<Float32Array> {

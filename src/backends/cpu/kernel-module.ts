@@ -10,6 +10,7 @@ import type { WeightDtype } from "../ops.js";
 export const OP = {
   INFO: 0, SET_THREADS: 1, REPACK: 2, MATMUL: 3, EMBED: 4, RMSNORM: 5, ROPE: 6, GATED_ACT: 7, BINARY: 8, UNARY: 9,
   KV_WRITE: 10, ATTENTION: 11, MATMUL_SCRATCH: 12, ATTENTION_SCRATCH: 13, DEQUANT_ROWS: 14, QUANTIZE_X: 15,
+  TOP_LOGITS: 17,
 } as const;
 
 /** Weight type numbers (kernels/g4.h `enum g4_type`); dtypes missing here have no fast kernel. */

@@ -5,7 +5,7 @@
  * without one it skips loudly, or fails when GEMMA4_REQUIRE_WEBGPU=1 (CI).
  */
 import { after, describe, test } from "node:test";
-import { runAttentionConformance, runBackendConformance, runFixtureConformance } from "../conformance.js";
+import { runAttentionConformance, runBackendConformance, runFixtureConformance, runTopLogitsConformance } from "../conformance.js";
 import { WebGpuBackend } from "./webgpu-backend.js";
 import { runWebGpuExtras } from "./webgpu-extras.js";
 
@@ -43,5 +43,6 @@ if (!backend) {
     runAttentionConformance("webgpu, GPU kernels", makeGpuKernels, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
     runFixtureConformance("webgpu, GPU kernels", makeGpuKernels, { opTolerance: 2e-5, fixtureTolerance: 1e-3 });
   }
+  describe("webgpu: the samplers' top-k on the device", () => runTopLogitsConformance("webgpu", () => gpu));
   describe("webgpu: its own paths", () => runWebGpuExtras(() => gpu));
 }

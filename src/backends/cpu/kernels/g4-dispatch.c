@@ -96,6 +96,10 @@ void g4_call(int op, double *a) {
       K->attention(I(a[0]), P(a[1]), I(a[2]), P(a[3]), P(a[4]), P(a[5]), P(a[6]), I(a[7]), I(a[8]), I(a[9]), I(a[10]),
                    (float)a[11], (float)a[12], I(a[13]), P(a[14]), P(a[15]), (size_t)a[16]);
       return;
+    case G4_OP_TOP_LOGITS:
+      /* x, n, k, ids, values, scratch, scratch bytes → a[0] = Σ exp(x − values[0]) */
+      a[0] = K->top_logits(P(a[0]), I(a[1]), I(a[2]), P(a[3]), P(a[4]), P(a[5]), (size_t)a[6]);
+      return;
     default: return;
   }
 }

@@ -6,6 +6,7 @@
 #include "g4-matmul.c"
 #include "g4-elementwise.c"
 #include "g4-attention.c"
+#include "g4-sampling.c"
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 #define G4_ISA_NAME "avx512-vnni"
@@ -22,5 +23,5 @@
 const g4_kernels G4K(g4_kernels) = {
   G4_ISA_NAME,
   G4K(repack), G4K(dequant_rows), G4K(quantize_x), G4K(matmul), G4K(rmsnorm), G4K(rope), G4K(gated_act),
-  G4K(binary), G4K(unary), G4K(kv_write), G4K(attention), G4K(attention_scratch),
+  G4K(binary), G4K(unary), G4K(kv_write), G4K(attention), G4K(attention_scratch), G4K(top_logits),
 };

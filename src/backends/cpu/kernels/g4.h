@@ -40,8 +40,8 @@ enum g4_op {
   G4_OP_INFO = 0, G4_OP_SET_THREADS = 1, G4_OP_REPACK = 2, G4_OP_MATMUL = 3, G4_OP_EMBED = 4,
   G4_OP_RMSNORM = 5, G4_OP_ROPE = 6, G4_OP_GATED_ACT = 7, G4_OP_BINARY = 8, G4_OP_UNARY = 9,
   G4_OP_KV_WRITE = 10, G4_OP_ATTENTION = 11, G4_OP_MATMUL_SCRATCH = 12, G4_OP_ATTENTION_SCRATCH = 13,
-  G4_OP_DEQUANT_ROWS = 14, G4_OP_QUANTIZE_X = 15, G4_OP_MATMUL_QX = 16,
-  G4_NUM_OPS = 17,
+  G4_OP_DEQUANT_ROWS = 14, G4_OP_QUANTIZE_X = 15, G4_OP_MATMUL_QX = 16, G4_OP_TOP_LOGITS = 17,
+  G4_NUM_OPS = 18,
 };
 
 enum g4_binary { G4_ADD = 0, G4_MUL = 1 };
@@ -136,6 +136,8 @@ typedef struct g4_kernels {
                     float *out, float *scratch, size_t scratchFloats);
   /* Floats of scratch `attention` needs (depends on the thread count). */
   size_t (*attention_scratch)(int T, int used, int nH, int nKV, int d);
+  /* The k largest of x[n] into ids/values (largest first, ties by lower index); returns Σ exp(x − max). */
+  double (*top_logits)(const float *x, int n, int k, int32_t *ids, float *values, uint8_t *scratch, size_t scratchBytes);
 } g4_kernels;
 
 
