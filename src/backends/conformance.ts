@@ -6,18 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fromFloat32 } from "../formats/dtype.js";
-import { readHfConfig } from "../formats/hf-config.js";
-import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
-import { GemmaDecoder } from "../model/decoder.js";
 import { addNormed, gatedMatmul, normedRope, writeNormedKv } from "../model/fused-ops.js";
-import { loadModelWeights } from "../model/model-weights.js";
 import { Session } from "../engine/session.js";
 import { SeededRandom } from "../engine/rng.js";
 import { topIndices } from "../engine/sampler.js";
-import { HF_FIXTURES, argmaxRow, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
+import { argmaxRow, fixtureDecoder, hfFixtureNames, maxAbsDiff, readHfReference } from "../testing/fixtures.js";
 import type { AttentionParams, Backend, FloatWeightDtype, HostWeight, Tensor } from "./ops.js";
 import { ReferenceBackend } from "./reference/reference-backend.js";
-import { join } from "node:path";
 
 export interface ConformanceOptions {
   /** Max |Δ| allowed against the reference (ops) and against transformers (fixtures). */
@@ -315,22 +310,12 @@ export function runTopLogitsConformance(label: string, makeBackend: () => Promis
   });
 }
 
-async function loadFixture(name: string, backend: Backend): Promise<GemmaDecoder> {
-  const dir = join(HF_FIXTURES, name);
-  const { config } = readHfConfig(dir);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
-  try {
-    return new GemmaDecoder(config, loadModelWeights(config, checkpoint, backend), backend);
-  } finally {
-    checkpoint.close();
-  }
-}
 
 function runFixtureSuite(makeBackend: () => Promise<Backend> | Backend, tolerance: number): void {
   for (const name of hfFixtureNames()) {
     it(`${name}: full-pass logits and hidden states, greedy generation through the KV cache, incremental and chunked prefill`, async () => {
       const backend = await makeBackend();
-      const decoder = await loadFixture(name, backend);
+      const decoder = fixtureDecoder(name, backend);
       const ref = readHfReference(name);
       const V = decoder.config.vocabSize;
       const newSession = (maxChunk: number): Session => new Session(decoder, { maxContext: 128, prefillChunk: maxChunk });

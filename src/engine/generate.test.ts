@@ -6,14 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { join } from "node:path";
 import type { Backend, Tensor, TopLogits } from "../backends/ops.js";
 import { ReferenceBackend } from "../backends/reference/reference-backend.js";
-import { readHfConfig } from "../formats/hf-config.js";
-import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
-import { GemmaDecoder } from "../model/decoder.js";
-import { loadModelWeights } from "../model/model-weights.js";
-import { HF_FIXTURES } from "../testing/fixtures.js";
+import type { GemmaDecoder } from "../model/decoder.js";
+import { fixtureDecoder } from "../testing/fixtures.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "./generate.js";
 import { topIndices } from "./sampler.js";
 import { Session } from "./session.js";
@@ -38,17 +34,6 @@ function withTopLogits(backend: Backend, calls: { n: number }, crowded = false):
   });
 }
 
-function decoderOn(backend: Backend): GemmaDecoder {
-  const dir = join(HF_FIXTURES, "gemma4-dense");
-  const { config } = readHfConfig(dir);
-  const checkpoint = SafetensorsCheckpoint.open(dir);
-  try {
-    return new GemmaDecoder(config, loadModelWeights(config, checkpoint, backend), backend);
-  } finally {
-    checkpoint.close();
-  }
-}
-
 async function generate(decoder: GemmaDecoder, options: GenerateOptions): Promise<GeneratedToken[]> {
   const session = new Session(decoder, { maxContext: 64, prefillChunk: 16 });
   const tokens: GeneratedToken[] = [];
@@ -58,9 +43,9 @@ async function generate(decoder: GemmaDecoder, options: GenerateOptions): Promis
 }
 
 describe("decode loop: choosing from the backend's top tokens", () => {
-  const plain = decoderOn(new ReferenceBackend());
+  const plain = fixtureDecoder("gemma4-dense", new ReferenceBackend());
   const calls = { n: 0 };
-  const withTop = decoderOn(withTopLogits(new ReferenceBackend(), calls));
+  const withTop = fixtureDecoder("gemma4-dense", withTopLogits(new ReferenceBackend(), calls));
 
   const configs: [string, GenerateOptions][] = [
     ["greedy", { greedy: true }],
@@ -92,7 +77,7 @@ describe("decode loop: choosing from the backend's top tokens", () => {
 
   it("a backend that declines (too many ties near the k-th) is read instead, with the same tokens", async () => {
     const declined = { n: 0 };
-    const decoder = decoderOn(withTopLogits(new ReferenceBackend(), declined, true));
+    const decoder = fixtureDecoder("gemma4-dense", withTopLogits(new ReferenceBackend(), declined, true));
     const options: GenerateOptions = { temperature: 0.9, topK: 8, seed: 5 };
     assert.deepEqual(await generate(decoder, options), await generate(plain, options));
     assert.ok(declined.n > 0);

@@ -2,6 +2,11 @@
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { SafetensorsFile } from "../formats/safetensors.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { SafetensorsCheckpoint } from "../formats/safetensors-checkpoint.js";
+import type { Backend } from "../backends/ops.js";
+import { GemmaDecoder } from "../model/decoder.js";
+import { loadModelWeights } from "../model/model-weights.js";
 
 import { PACKAGE_ROOT } from "../package-root.js";
 
@@ -62,4 +67,16 @@ export function argmaxRow(values: Float32Array, row: number, V: number): number 
   let best = row * V;
   for (let i = row * V + 1; i < (row + 1) * V; i++) if (values[i]! > values[best]!) best = i;
   return best - row * V;
+}
+
+/** The decoder of HF fixture `name` with its weights on `backend`. */
+export function fixtureDecoder(name: string, backend: Backend): GemmaDecoder {
+  const dir = join(HF_FIXTURES, name);
+  const { config } = readHfConfig(dir);
+  const checkpoint = SafetensorsCheckpoint.open(dir);
+  try {
+    return new GemmaDecoder(config, loadModelWeights(config, checkpoint, backend), backend);
+  } finally {
+    checkpoint.close();
+  }
 }

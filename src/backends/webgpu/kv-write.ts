@@ -9,7 +9,7 @@ import type { NormForm } from "../ops.js";
 import { f32Bits, formatBytes, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
-import { checkRope, type RopeTables } from "./rope.js";
+import { ROTATE_WGSL, checkRope, type RopeTables } from "./rope.js";
 import { bindTensor, releaseTensor } from "./tensor-alloc.js";
 import { normRope, rmsNorm } from "./norms.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
@@ -108,6 +108,7 @@ ${weightWgsl(weight.storedDtype, 3, false)}
 @group(0) @binding(8) var<storage, read> SlotPos: array<i32>;  // [T] slots, then [T] positions
 ${reduceSumWgsl(THREADS)}
 fn keyAt(base: u32, e: u32, inv: f32) -> f32 { let normed = Kin[base + e] * inv; return ${apply}; }
+${ROTATE_WGSL}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let t = wid.x / P.heads;
@@ -128,12 +129,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let invV = 1.0 / sqrt(reduceSum(vv, lid.x) / f32(D) + P.eps);
   let half = D / 2u;
   for (var j = lid.x; j < half; j += ${THREADS}u) {
-    let a = keyAt(base, j, invK);
-    let b = keyAt(base, j + half, invK);
-    let c = CosSin[t * half + j];
-    let s = CosSin[(P.T + t) * half + j];
-    K[out + j] = a * c - b * s;
-    K[out + j + half] = b * c + a * s;
+    let r = rotated(keyAt(base, j, invK), keyAt(base, j + half, invK), t, P.T, half, j);
+    K[out + j] = r.x;
+    K[out + j + half] = r.y;
   }
   for (var i = lid.x; i < D; i += ${THREADS}u) {
     let b = Vin[base + i];

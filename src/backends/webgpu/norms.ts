@@ -13,7 +13,7 @@ import type { NormForm } from "../ops.js";
 import { FLAT_WORKGROUP, f32Bits, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
-import { checkRope, type RopeTables } from "./rope.js";
+import { ROTATE_WGSL, checkRope, type RopeTables } from "./rope.js";
 import { unary } from "./elementwise.js";
 import { bindTensor, newTensor, releaseTensor } from "./tensor-alloc.js";
 import { chunkBindings, weightWgsl } from "./weight-storage.js";
@@ -59,7 +59,8 @@ function rmsNormWgsl(form: NormForm, weight: GpuWeight | null, vector: boolean, 
     ].join("\n")
     : fusion.kind === "rope"
       ? `@group(0) @binding(${COS_SIN_BINDING}) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
-fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv; return ${apply}; }`
+fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv; return ${apply}; }
+${ROTATE_WGSL}`
       : "";
   let output: string;
   if (fusion.kind === "rope") {
@@ -67,12 +68,9 @@ fn normedAt(base: u32, e: u32, inv: f32) -> f32 { let normed = X[base + e] * inv
   let half = P.dim / 2u;
   let t = g / P.heads;
   for (var j = lid.x; j < half; j += ${THREADS}u) {
-    let a = normedAt(base, j, inv);
-    let b = normedAt(base, j + half, inv);
-    let c = CosSin[t * half + j];
-    let s = CosSin[(P.T + t) * half + j];
-    Y[base + j] = a * c - b * s;
-    Y[base + j + half] = b * c + a * s;
+    let r = rotated(normedAt(base, j, inv), normedAt(base, j + half, inv), t, P.T, half, j);
+    Y[base + j] = r.x;
+    Y[base + j + half] = r.y;
   }`;
   } else if (fusion.kind === "add") {
     // The sum is rounded (and scaled) as the separate add and scale would; the next norm then reads

@@ -8,12 +8,22 @@ import { FLAT_WORKGROUP, type ArenaSlice, type GpuContext } from "./gpu-context.
 import type { GpuTensor } from "./gpu-tensors.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
 
+/** WGSL: `rotated(a, b, t, T, half, j)`, the pair (x[j], x[j + half]) of row t of T rotated by frequency j's
+ *  angle, from the table bound as `CosSin` (which the shader declares). */
+export const ROTATE_WGSL = `
+fn rotated(a: f32, b: f32, t: u32, T: u32, half: u32, j: u32) -> vec2<f32> {
+  let c = CosSin[t * half + j];
+  let s = CosSin[(T + t) * half + j];
+  return vec2<f32>(a * c - b * s, b * c + a * s);
+}`;
+
 const ROPE_WGSL = `
 struct Params { T: u32, heads: u32, half: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(3) var<storage, read> CosSin: array<f32>;  // [T, half] cos, then [T, half] sin
+${ROTATE_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = ${FLAT_WORKGROUP} * 256u + lid.x;
@@ -22,12 +32,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let t = i / (P.heads * P.half);
   let h = (i / P.half) % P.heads;
   let base = (t * P.heads + h) * 2u * P.half;
-  let c = CosSin[t * P.half + j];
-  let s = CosSin[(P.T + t) * P.half + j];
-  let a = X[base + j];
-  let b = X[base + j + P.half];
-  Y[base + j] = a * c - b * s;
-  Y[base + j + P.half] = b * c + a * s;
+  let r = rotated(X[base + j], X[base + j + P.half], t, P.T, P.half, j);
+  Y[base + j] = r.x;
+  Y[base + j + P.half] = r.y;
 }`;
 
 interface TableEntry {
