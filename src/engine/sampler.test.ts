@@ -73,6 +73,53 @@ describe("sampler", () => {
     for (let i = 0; i < 200; i++) assert.ok(nucleus.has(s.sample(big).id));
   });
 
+  it("top-p alone chooses exactly what the definition on the fully sorted vocabulary chooses", () => {
+    // The definition: sort by logit (ties: lower id first), keep the shortest prefix whose weight reaches
+    // p × the total, then min-p, then draw r = u × kept mass down that prefix.
+    const expectedDraws = (logits: Float32Array, temperature: number, topP: number, minP: number, seed: number, draws: number): number[] => {
+      const rng = new SeededRandom(seed);
+      let best = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+      const weight = (i: number): number => Math.exp(logits[i]! / temperature - logits[best]! / temperature);
+      let total = 0;
+      for (let i = 0; i < logits.length; i++) total += weight(i);
+      const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
+      let covered = 0;
+      let count = 0;
+      while (count < order.length && covered < topP * total) covered += weight(order[count++]!);
+      count = Math.max(1, count);
+      if (minP > 0) {
+        let keep = 1;
+        while (keep < count && weight(order[keep]!) >= minP * weight(order[0]!)) keep++;
+        count = keep;
+      }
+      let kept = 0;
+      for (let i = 0; i < count; i++) kept += weight(order[i]!);
+      return Array.from({ length: draws }, () => {
+        let r = rng.nextFloat() * kept;
+        for (let i = 0; i < count; i++) {
+          r -= weight(order[i]!);
+          if (r < 0) return order[i]!;
+        }
+        return order[count - 1]!;
+      });
+    };
+    const flat = randomLogits(50000, 21, 8);
+    const peaked = randomLogits(50000, 22, 2);
+    for (let i = 0; i < 30; i++) peaked[i * 997] = 14 + (i % 3); // a few far ahead, with ties among them
+    const withTies = Float32Array.from(randomLogits(20000, 23, 3), (v, i) => (i % 5 === 0 ? Math.round(v) : v));
+    withTies[3] = -Infinity;
+    withTies[4] = -0;
+    withTies[5] = 0;
+    for (const [name, logits] of [["flat", flat], ["peaked", peaked], ["ties, ±0, −∞", withTies]] as const) {
+      for (const [temperature, topP, minP] of [[1, 0.9, 0], [0.7, 0.5, 0], [1.3, 0.99, 0], [1, 0.95, 0.05]] as const) {
+        const sampler = new Sampler({ temperature, topP, minP, seed: 5 });
+        const actual = Array.from({ length: 40 }, () => sampler.sample(logits).id);
+        assert.deepEqual(actual, expectedDraws(logits, temperature, topP, minP, 5, 40), `${name}, T ${temperature}, top-p ${topP}, min-p ${minP}`);
+      }
+    }
+  });
+
   it("topIndices returns the largest values in order, ties by lower index", () => {
     const v = Float32Array.of(1, 5, 3, 5, 2, 4);
     assert.deepEqual(Array.from(topIndices(v, 4)), [1, 3, 5, 2]);

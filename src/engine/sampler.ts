@@ -114,14 +114,36 @@ export class Sampler {
       const candidates = topIndices(logits, topK);
       return candidates[this.pickAmong(Float64Array.from(candidates, weight))]!;
     }
+    // Top-p alone: the total mass, and a histogram of it by logit, in one pass; then only the logits in the
+    // bins that reach p are sorted (the nucleus and the rest of its last bin), not the whole vocabulary.
+    const temperature = this.options.temperature ?? 1;
+    const max = logits[best]!;
+    const maxScaled = max / temperature; // weight(i), inlined: this loop is the sampler's cost per token
+    let min = max;
+    for (let i = 0; i < V; i++) { const v = logits[i]!; if (v < min && v > -Infinity) min = v; }
+    const binned = max > min && Number.isFinite(max - min) && V <= INDEX_RANGE;
+    const scale = NUCLEUS_BINS / (max - min);
+    const binOf = binned ? new Uint16Array(V) : null;
+    const bins = new Float64Array(NUCLEUS_BINS);
     let total = 0;
-    for (let i = 0; i < V; i++) total += weight(i);
+    for (let i = 0; i < V; i++) {
+      const logit = logits[i]!;
+      const w = Math.exp(logit / temperature - maxScaled);
+      total += w;
+      if (binOf) {
+        const x = (max - logit) * scale; // ≥ 0; ∞ for −∞ logits
+        const b = x < NUCLEUS_BINS - 1 ? x | 0 : NUCLEUS_BINS - 1;
+        binOf[i] = b;
+        bins[b]! += w;
+      }
+    }
     const needed = topP * total;
-    const candidates = topIndices(logits, V, (sorted) => {
+    const enough = (sorted: Int32Array): boolean => {
       let mass = 0;
       for (const i of sorted) mass += weight(i);
       return mass >= needed;
-    });
+    };
+    const candidates = (binOf && nucleusCandidates(logits, binOf, bins, needed, enough)) || topIndices(logits, V, enough);
     return candidates[this.pickAmong(Float64Array.from(candidates, weight), total)]!;
   }
 
@@ -158,6 +180,48 @@ export class Sampler {
     }
     return count - 1;
   }
+}
+
+/** Logit bins of the top-p histogram (equal widths from the largest logit down to the smallest finite
+ *  one): bin 0 holds the largest. */
+const NUCLEUS_BINS = 4096;
+
+/**
+ * The logits of the first bins whose mass reaches `needed` (with a margin for the order of summation),
+ * sorted as topIndices sorts; null unless that sorted list is `enough` (then the caller selects the usual
+ * way). The nucleus — the shortest sorted prefix reaching `needed` — is a prefix of it, so sampling from it
+ * chooses exactly what sampling from the sorted vocabulary does.
+ */
+function nucleusCandidates(logits: Float32Array, binOf: Uint16Array, bins: Float64Array, needed: number,
+  enough: (sorted: Int32Array) => boolean): Int32Array | null {
+  let mass = 0;
+  let last = bins.length - 1;
+  for (let b = 0; b < bins.length; b++) {
+    mass += bins[b]!;
+    if (mass >= needed * (1 + 1e-9)) { last = b; break; }
+  }
+  let count = 0;
+  for (let i = 0; i < logits.length; i++) if (binOf[i]! <= last) count++;
+  const keys = new Float64Array(count);
+  let n = 0;
+  for (let i = 0; i < logits.length; i++) if (binOf[i]! <= last) keys[n++] = descendingKey(logits[i]!, i);
+  keys.sort();
+  const sorted = Int32Array.from(keys, (k) => k % INDEX_RANGE);
+  return enough(sorted) ? sorted : null;
+}
+
+/** Indices below this fit beside a float's 32-bit order key in a double's 53 bits. */
+const INDEX_RANGE = 2 ** 21;
+const keyScratch = new Float32Array(1);
+const keyBits = new Uint32Array(keyScratch.buffer);
+
+/** A number whose ascending order is (value descending, index ascending), as topIndices orders; −0 sorts
+ *  as +0. */
+function descendingKey(value: number, index: number): number {
+  keyScratch[0] = value === 0 ? 0 : value;
+  const u = keyBits[0]!;
+  const ascending = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+  return (0xffffffff - ascending) * INDEX_RANGE + index;
 }
 
 function logSumExpOf(logits: Float32Array, max: number): number {
