@@ -66,9 +66,10 @@ export class Sampler {
     const V = logits.length;
     let best = 0;
     for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
-    const logSumExp = logSumExpOf(logits, logits[best]!);
-    if (this.greedy) return { id: best, logprob: logits[best]! - logSumExp };
-    const chosen = this.draw(logits, best);
+    if (this.greedy) return { id: best, logprob: logits[best]! - logSumExpOf(logits, logits[best]!) };
+    const [chosen, rowSum] = this.draw(logits, best);
+    // A draw at temperature 1 that summed the whole row's weights summed exactly what logSumExpOf sums.
+    const logSumExp = rowSum === null ? logSumExpOf(logits, logits[best]!) : logits[best]! + Math.log(rowSum);
     return { id: chosen, logprob: logits[chosen]! - logSumExp };
   }
 
@@ -87,32 +88,36 @@ export class Sampler {
     return (logit) => Math.exp(logit / temperature - maxScaled);
   }
 
-  private draw(logits: Float32Array, best: number): number {
+  /** The chosen index, and Σ exp(x − max) over the row where the draw computed it at temperature 1 (else null). */
+  private draw(logits: Float32Array, best: number): [number, number | null] {
     const V = logits.length;
     const { topK = 0, topP = 1, minP = 0 } = this.options;
     const weightOfLogit = this.weightOf(logits[best]!);
     const weight = (i: number): number => weightOfLogit(logits[i]!);
     // min-p keeps tokens whose probability is at least minP × the top token's (whose weight is 1).
     const minWeight = minP;
+    // At temperature 1 a weight is exactly logSumExpOf's term, exp(x − max).
+    const unscaled = (this.options.temperature ?? 1) === 1;
 
     if ((topK === 0 || topK >= V) && topP >= 1) {
       // No ranking needed: one pass over the vocabulary.
       let total = 0;
       for (let i = 0; i < V; i++) { const w = weight(i); if (w >= minWeight) total += w; }
+      const rowSum = minWeight === 0 && unscaled ? total : null;
       let r = this.rng.nextFloat() * total;
       for (let i = 0; i < V; i++) {
         const w = weight(i);
         if (w < minWeight) continue;
         r -= w;
-        if (r < 0) return i;
+        if (r < 0) return [i, rowSum];
       }
-      return best;
+      return [best, rowSum];
     }
 
     // Candidates, most likely first: the top k, or (top-p alone) just enough to cover the nucleus.
     if (topK > 0 && topK < V) {
       const candidates = topIndices(logits, topK);
-      return candidates[this.pickAmong(Float64Array.from(candidates, weight))]!;
+      return [candidates[this.pickAmong(Float64Array.from(candidates, weight))]!, null];
     }
     // Top-p alone: the total mass, and a histogram of it by logit, in one pass; then only the logits in the
     // bins that reach p are sorted (the nucleus and the rest of its last bin), not the whole vocabulary.
@@ -144,7 +149,7 @@ export class Sampler {
       return mass >= needed;
     };
     const candidates = (binOf && nucleusCandidates(logits, binOf, bins, needed, enough)) || topIndices(logits, V, enough);
-    return candidates[this.pickAmong(Float64Array.from(candidates, weight), total)]!;
+    return [candidates[this.pickAmong(Float64Array.from(candidates, weight), total)]!, unscaled ? total : null];
   }
 
   /**
