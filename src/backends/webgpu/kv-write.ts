@@ -6,7 +6,7 @@
  */
 import { UnsupportedError } from "../../errors.js";
 import type { NormForm } from "../ops.js";
-import { f32Bits, formatBytes, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
+import { FLAT_WORKGROUP, f32Bits, formatBytes, type ArenaSlice, type Binding, type GpuContext } from "./gpu-context.js";
 import type { GpuKvStore, GpuTensor, GpuWeight } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
 import { ROTATE_WGSL, checkRope, type RopeTables } from "./rope.js";
@@ -72,8 +72,9 @@ struct Params { T: u32, row: u32 }
 @group(0) @binding(5) var<storage, read_write> KPos: array<i32>;
 @group(0) @binding(6) var<storage, read> SlotPos: array<i32>;  // [T] slots, then [T] positions
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = wid.x;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = ${FLAT_WORKGROUP};
+  if (t >= P.T) { return; }
   let slot = u32(SlotPos[t]);
   for (var c = lid.x; c < P.row; c += 256u) {
     K[slot * P.row + c] = Kin[t * P.row + c];
@@ -110,11 +111,13 @@ ${reduceSumWgsl(THREADS)}
 fn keyAt(base: u32, e: u32, inv: f32) -> f32 { let normed = Kin[base + e] * inv; return ${apply}; }
 ${ROTATE_WGSL}
 @compute @workgroup_size(${THREADS})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = wid.x / P.heads;
-  let h = wid.x % P.heads;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = ${FLAT_WORKGROUP};
+  if (g >= P.T * P.heads) { return; }
+  let t = g / P.heads;
+  let h = g % P.heads;
   let D = P.D;
-  let base = wid.x * D;
+  let base = g * D;
   let slot = u32(SlotPos[t]);
   let out = slot * P.heads * D + h * D;
   var kk = 0.0;
@@ -154,9 +157,12 @@ export function normRopeWriteKv(ctx: GpuContext, tables: RopeTables, store: GpuK
   if (kNorm.quantized) {
     const rotated = normRope(ctx, tables, k, kNorm, form, eps, positions, invFreq, headDim);
     const values = vNorm ? rmsNorm(ctx, v, null, "none", eps, headDim) : v;
-    writeKv(ctx, store, rotated, values, slots, positions);
-    releaseTensor(ctx, rotated);
-    if (values !== v) releaseTensor(ctx, values);
+    try {
+      writeKv(ctx, store, rotated, values, slots, positions);
+    } finally {
+      releaseTensor(ctx, rotated);
+      if (values !== v) releaseTensor(ctx, values);
+    }
     return;
   }
   const { slotPos, storeBindings } = prepareWrite(ctx, "normRopeWriteKv", store, k, v, slots, positions);

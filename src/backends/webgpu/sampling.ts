@@ -87,7 +87,9 @@ export const MAX_TOP_K = 1024;
 /** WGSL: the order-preserving u32 key of a float (−0 as +0, so equal values share a key) and back. */
 const KEY_WGSL = `
 fn keyOf(x: f32) -> u32 {
-  let u = bitcast<u32>(select(x, 0.0, x == 0.0));
+  // −0 → +0 on the bits: a float comparison may ignore the sign of zero, and be folded away.
+  let bits = bitcast<u32>(x);
+  let u = select(bits, 0u, (bits & 0x7fffffffu) == 0u);
   return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
 }
 fn valueOf(key: u32) -> f32 { return bitcast<f32>(select(~key, key & 0x7fffffffu, (key & 0x80000000u) != 0u)); }`;
@@ -193,7 +195,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let end = min(P.V, begin + ${SLICE}u);
     for (var i = begin + lid.x; i < end; i += ${THREADS}u) {
       let x = X[row * P.V + i];
-      sum += exp(x - maxValue);
+      sum += select(exp(x - maxValue), 1.0, x == maxValue); // the max's own term, also where it is ±∞
       if ((keyOf(x) >> ${BIN_SHIFT}u) >= threshold) {
         let slot = atomicAdd(&Out[header], 1u);
         if (slot < ${MAX_CANDIDATES}u) {
