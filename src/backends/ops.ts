@@ -87,6 +87,16 @@ export interface TopLogits {
   readonly logSumExp: number;
 }
 
+/** Largest k `Backend.topLogits` takes (the samplers use it up to their top-k). */
+export const TOP_LOGITS_MAX_K = 1024;
+
+/** Throws unless `Backend.topLogits` takes `k` for logits of `rows` × `cols`: one row, k in 1..min(max, cols). */
+export function checkTopLogits(rows: number, cols: number, k: number): void {
+  if (rows !== 1) throw new Error(`topLogits: one row of logits, not [${rows},${cols}]`);
+  const most = Math.min(TOP_LOGITS_MAX_K, cols);
+  if (!(Number.isInteger(k) && k >= 1 && k <= most)) throw new RangeError(`topLogits: k must be an integer in 1..${most}, not ${k}`);
+}
+
 export interface Backend {
   readonly name: string;
 

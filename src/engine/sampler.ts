@@ -4,7 +4,7 @@
  * same tokens.
  */
 import { BadRequestError } from "../errors.js";
-import type { TopLogits } from "../backends/ops.js";
+import { TOP_LOGITS_MAX_K, type TopLogits } from "../backends/ops.js";
 import { SeededRandom, randomSeed } from "./rng.js";
 
 export interface SamplingOptions {
@@ -37,9 +37,6 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.seed !== undefined) check(Number.isSafeInteger(o.seed), "seed", `must be an integer, not ${o.seed}`);
 }
 
-/** Largest top-k for which a sampler takes the backend's candidates (Backend.topLogits) instead of the row. */
-const DEVICE_TOP_K_LIMIT = 1024;
-
 export class Sampler {
   private readonly rng: SeededRandom;
   readonly greedy: boolean;
@@ -58,7 +55,7 @@ export class Sampler {
   candidatesNeeded(vocab: number): number | null {
     if (this.greedy) return 1;
     const topK = this.options.topK ?? 0;
-    return topK > 0 && topK < vocab && topK <= DEVICE_TOP_K_LIMIT ? topK : null;
+    return topK > 0 && topK < vocab && topK <= TOP_LOGITS_MAX_K ? topK : null;
   }
 
   /** Picks a token from `logits` (one row, length V). `logits` is not modified. */
@@ -205,13 +202,9 @@ function nucleusCandidates(logits: Float32Array, binOf: Uint16Array, bins: Float
     mass += bins[b]!;
     if (mass >= needed * (1 + 1e-9)) { last = b; break; }
   }
-  let count = 0;
-  for (let i = 0; i < logits.length; i++) if (binOf[i]! <= last) count++;
-  const keys = new Float64Array(count);
-  let n = 0;
-  for (let i = 0; i < logits.length; i++) if (binOf[i]! <= last) keys[n++] = descendingKey(logits[i]!, i);
-  keys.sort();
-  const sorted = Int32Array.from(keys, (k) => k % INDEX_RANGE);
+  const picked: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (binOf[i]! <= last) picked.push(i);
+  const sorted = sortedByLogit(logits, picked);
   return enough(sorted) ? sorted : null;
 }
 
@@ -220,13 +213,21 @@ const INDEX_RANGE = 2 ** 21;
 const keyScratch = new Float32Array(1);
 const keyBits = new Uint32Array(keyScratch.buffer);
 
-/** A number whose ascending order is (value descending, index ascending), as topIndices orders; −0 sorts
- *  as +0. */
+/** A number whose ascending order is (value descending, index ascending); −0 sorts as +0. */
 function descendingKey(value: number, index: number): number {
   keyScratch[0] = value === 0 ? 0 : value;
   const u = keyBits[0]!;
   const ascending = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
   return (0xffffffff - ascending) * INDEX_RANGE + index;
+}
+
+/** `indices` ordered by logit, largest first, ties by lower index (the samplers' one order): a numeric
+ *  sort of packed keys, or a comparator past INDEX_RANGE logits. */
+function sortedByLogit(logits: Float32Array, indices: readonly number[]): Int32Array {
+  if (logits.length > INDEX_RANGE) return Int32Array.from([...indices].sort((a, b) => logits[b]! - logits[a]! || a - b));
+  const keys = Float64Array.from(indices, (i) => descendingKey(logits[i]!, i));
+  keys.sort();
+  return Int32Array.from(keys, (k) => k % INDEX_RANGE);
 }
 
 function logSumExpOf(logits: Float32Array, max: number): number {
@@ -252,19 +253,14 @@ export function topIndices(logits: Float32Array, limit: number, enough?: (sorted
 
 function partialSort(logits: Float32Array, k: number): Int32Array {
   const V = logits.length;
-  if (k >= V / 4) {
-    const all = Int32Array.from({ length: V }, (_, i) => i);
-    all.sort((a, b) => logits[b]! - logits[a]! || a - b);
-    return all.slice(0, k);
-  }
+  if (k >= V / 4) return sortedByLogit(logits, Array.from({ length: V }, (_, i) => i)).slice(0, k);
   // Threshold: the k-th largest value, by selecting on a copy.
   const values = Float32Array.from(logits);
   const kth = quickselectDescending(values, k - 1);
   const picked: number[] = [];
   for (let i = 0; i < V; i++) if (logits[i]! > kth) picked.push(i);
   for (let i = 0; i < V && picked.length < k; i++) if (logits[i]! === kth) picked.push(i);
-  picked.sort((a, b) => logits[b]! - logits[a]! || a - b);
-  return Int32Array.from(picked.slice(0, k));
+  return sortedByLogit(logits, picked).slice(0, k);
 }
 
 function quickselectDescending(a: Float32Array, k: number): number {

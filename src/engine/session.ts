@@ -79,11 +79,6 @@ export class Session {
     return this.prefill(Int32Array.of(id), "last");
   }
 
-  /** Feeds one token; returns the next token's `top` most likely tokens, or its logits (see prefillTop). */
-  stepTop(id: number, top: number): Promise<StepOutput> {
-    return this.prefillTop(Int32Array.of(id), top);
-  }
-
   /** Size of the model's vocabulary (the length of a row of logits). */
   get vocabSize(): number {
     return this.decoder.config.vocabSize;

@@ -11,7 +11,7 @@
 import { availableParallelism } from "node:os";
 import { UnsupportedError } from "../../errors.js";
 import { ggmlType } from "../../formats/quant/ggml-type.js";
-import type { Activation, AttentionParams, Backend, HostWeight, KvStore, MoeParams, NormForm, Tensor, TopLogits, Weight } from "../ops.js";
+import { checkTopLogits, type Activation, type AttentionParams, type Backend, type HostWeight, type KvStore, type MoeParams, type NormForm, type Tensor, type TopLogits, type Weight } from "../ops.js";
 import { ggmlTypeOf, isQuantDtype } from "../weight-dtype.js";
 import { BlockPool } from "./block-pool.js";
 import { CpuKvStore, CpuTensor, CpuWeight, asCpuStore, asCpuTensor, asCpuWeight } from "./cpu-tensors.js";
@@ -19,9 +19,6 @@ import { moe } from "./cpu-moe.js";
 import { ACTIVATION, BINARY, KERNEL_TYPES, KV_TYPE, OP, UNARY, kernelInfo, setKernelThreads, type KernelModule, type MemoryBlock } from "./kernel-module.js";
 import { RopeTableCache } from "./rope-tables.js";
 import { decodeWeightValues } from "./weight-values.js";
-
-/** Largest k topLogits takes (the samplers ask for at most their top-k). */
-const MAX_TOP_K = 1024;
 
 export type KvDtype = "f32" | "f16";
 
@@ -124,8 +121,7 @@ export class CpuBackend implements Backend {
   async topLogits(logits: Tensor, k: number): Promise<TopLogits> {
     const t = asCpuTensor(logits);
     const V = t.cols;
-    if (t.rows !== 1) throw new Error(`topLogits: one row of logits, not [${t.shape}]`);
-    if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(MAX_TOP_K, V))) throw new RangeError(`topLogits: k must be an integer in 1..${Math.min(MAX_TOP_K, V)}, not ${k}`);
+    checkTopLogits(t.rows, V, k);
     // ids and values, then the kernel's scratch: a heap of k entries per thread (fewer threads if short).
     const out = 8 * k;
     const bytes = out + 64 * (8 * k + 16) + 128;

@@ -9,7 +9,7 @@
  *   the rest of the boundary bin) come back and the host sorts them as its own top-k would, so the chosen
  *   set, order and values are exactly the host's.
  */
-import type { GreedySample, TopLogits } from "../ops.js";
+import { checkTopLogits, type GreedySample, type TopLogits } from "../ops.js";
 import { FLAT_WORKGROUP, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor } from "./gpu-tensors.js";
 import { reduceSumWgsl } from "./reduce-wgsl.js";
@@ -81,8 +81,6 @@ const BIN_SHIFT = 16;
 const MAX_CANDIDATES = 4096;
 /** Logits per workgroup in the histogram and collect passes (8 per thread). */
 const SLICE = 2048;
-/** Largest k topLogits takes. */
-export const MAX_TOP_K = 1024;
 
 /** WGSL: the order-preserving u32 key of a float (−0 as +0, so equal values share a key) and back. */
 const KEY_WGSL = `
@@ -213,8 +211,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
  *  MAX_CANDIDATES logits fall in the bins at or above the k-th largest's. */
 export async function topLogits(ctx: GpuContext, logits: GpuTensor, k: number): Promise<TopLogits | null> {
   const V = logits.cols;
-  if (logits.rows !== 1) throw new Error(`topLogits: one row of logits, not [${logits.shape}]`);
-  if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(MAX_TOP_K, V))) throw new RangeError(`topLogits: k must be an integer in 1..${Math.min(MAX_TOP_K, V)}, not ${k}`);
+  checkTopLogits(logits.rows, V, k);
   const rows = 1;
   const groups = Math.ceil(V / SLICE);
   const rowWords = groups + 2 * MAX_CANDIDATES;
