@@ -44,33 +44,46 @@ describe("web chat page (headless Chromium)", () => {
       await first.getByTestId("meta").getByText(/length|stop/).waitFor({ timeout: 30_000 });
       assert.ok((await first.getByTestId("content").textContent())!.length > 0);
 
-      // A long answer: watch it grow token by token, then press Stop. A random-weight model may end an answer
-      // on its own (a stop token) before the click lands; then ask again (at most 3 times).
+      // A long answer: watch it grow token by token, then press Stop. The page samples (temperature 0.8, no
+      // seed), so a random-weight model may write its answer as thinking or a tool call rather than content, or end
+      // it on its own (a stop token) before the click lands: watch everything the message shows, and when it ends
+      // first, ask again (at most 4 times).
       await page.locator("#max-tokens").fill("800");
       let stoppedByUs = false;
-      for (let attempt = 0; attempt < 3 && !stoppedByUs; attempt++) {
+      const seen: string[] = [];
+      for (let attempt = 0; attempt < 4 && !stoppedByUs; attempt++) {
         await page.getByTestId("input").fill("Tell me a long story.");
         await page.getByTestId("input").press("Enter");
         const answer = page.getByTestId("assistant-message").nth(1 + attempt);
-        const content = answer.getByTestId("content");
+        const shown = async () => {
+          const parts = await Promise.all(["reasoning", "tool-calls", "content"].map((id) => answer.getByTestId(id).textContent()));
+          return parts.reduce((n, text) => n + (text?.length ?? 0), 0);
+        };
+        const meta = answer.getByTestId("meta");
         const lengths = new Set<number>();
+        let ended = "";
         const deadline = Date.now() + 30_000;
         while (lengths.size < 3 && Date.now() < deadline) {
-          const n = (await content.textContent())?.length ?? 0;
+          const n = await shown();
           if (n > 0) lengths.add(n);
+          ended = (await meta.textContent()) ?? "";
+          if (ended !== "") break;
           await page.waitForTimeout(30);
         }
-        assert.ok(lengths.size >= 3, `the answer grew in steps (saw lengths ${[...lengths].join(", ")})`);
+        seen.push(`attempt ${attempt + 1}: lengths ${[...lengths].join(", ") || "none"}${ended ? `, ended "${ended}"` : ""}`);
+        assert.equal(await meta.locator(".error").count(), 0, `the answer failed: ${ended}`);
+        if (ended !== "") continue; // it finished by itself before growing three times: ask again
+        assert.ok(lengths.size >= 3, `the answer grew in steps (${seen.join("; ")})`);
         try {
           await page.getByTestId("stop").click({ timeout: 2000 });
         } catch {
-          await answer.getByTestId("meta").getByText(/length|stop/).waitFor({ timeout: 10_000 });
+          await meta.getByText(/length|stop/).waitFor({ timeout: 10_000 });
           continue; // it finished by itself first
         }
-        await answer.getByTestId("meta").getByText("stopped").waitFor({ timeout: 10_000 });
+        await meta.getByText("stopped").waitFor({ timeout: 10_000 });
         stoppedByUs = true;
       }
-      assert.ok(stoppedByUs, "Stop interrupted a streaming answer");
+      assert.ok(stoppedByUs, `Stop interrupted a streaming answer (${seen.join("; ")})`);
       assert.ok(await page.getByTestId("send").isEnabled());
       assert.ok(!(await page.getByTestId("stop").isEnabled()));
       // Stopping in the page cancels the generation on the server.
