@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 
 function findTests(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -21,6 +22,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+// Test files run side by side: give each one its share of the cores (the CPU backend's threads spin briefly
+// while they wait, so more threads than cores slow every file down). Tests of threading ask for their counts.
+const env = { ...process.env };
+env.GEMMA4_THREADS ??= String(Math.max(1, Math.floor(availableParallelism() / Number(concurrency))));
 // No single test may hang the run: each gets at most 10 minutes.
-const result = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", ...files], { stdio: "inherit" });
+const result = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", ...files], { stdio: "inherit", env });
 process.exit(result.status ?? 1);

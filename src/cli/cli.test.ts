@@ -72,7 +72,7 @@ describe("gemma4 CLI", () => {
   });
 
   it("a reader that closes the pipe early (| head) ends the command quietly, exit 0", () => {
-    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" run "Call me Ishmael." --max-new-tokens 2000 | head -c 1`], { encoding: "utf8" });
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${CLI}" run "Call me Ishmael." --greedy --max-new-tokens 2000 | head -c 1`], { encoding: "utf8" });
     assert.equal(r.status, 0);
     assert.equal(r.stdout.length, 1);
     assert.equal(r.stderr, "", "no EPIPE stack trace");

@@ -17,7 +17,7 @@ export const MODEL_FLAGS = {
 } as const;
 
 export const MODEL_FLAGS_HELP = `  --backend NAME        cpu (default where its kernels build), reference, webgpu
-  --threads N           CPU threads (default: all cores)
+  --threads N           CPU threads (default: $GEMMA4_THREADS, else all cores)
   --ctx N               most tokens per sequence (default: the model's maximum)
   --kv-dtype f32|f16    KV-cache precision on the cpu backend (default f32)
   --quant TYPE          quantize float weights on load: ${QUANT_DTYPES.join(", ")}

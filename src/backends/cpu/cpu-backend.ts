@@ -9,7 +9,7 @@
  * weights quantize the activations to int8 per 32 values, as llama.cpp does (Q8_0-style activations).
  */
 import { availableParallelism } from "node:os";
-import { UnsupportedError } from "../../errors.js";
+import { BadRequestError, UnsupportedError } from "../../errors.js";
 import { ggmlType } from "../../formats/quant/ggml-type.js";
 import { checkTopLogits, type Activation, type AttentionParams, type Backend, type HostWeight, type KvStore, type MoeParams, type NormForm, type Tensor, type TopLogits, type Weight } from "../ops.js";
 import { ggmlTypeOf, isQuantDtype } from "../weight-dtype.js";
@@ -23,7 +23,7 @@ import { decodeWeightValues } from "./weight-values.js";
 export type KvDtype = "f32" | "f16";
 
 export interface CpuBackendOptions {
-  /** Threads the kernels run on (default: every core, os.availableParallelism()). */
+  /** Threads the kernels run on (default: $GEMMA4_THREADS if set, else every core, os.availableParallelism()). */
   readonly threads?: number;
   /** Element type of the KV cache. Default f32: it reproduces transformers' float32 runs to 1e-4 on every
    *  fixture, which f16 does not (up to 2e-2 on logits; greedy tokens still agree). f16 halves KV memory and
@@ -57,7 +57,7 @@ export class CpuBackend implements Backend {
     } else {
       this.variant = kernelInfo(kernels, 0).variant;
     }
-    this.threads = setKernelThreads(kernels, Math.max(1, Math.floor(options.threads ?? availableParallelism())));
+    this.threads = setKernelThreads(kernels, Math.max(1, Math.floor(options.threads ?? defaultThreads())));
   }
 
   // ---------------------------------------------------------------- memory
@@ -412,4 +412,12 @@ export class CpuBackend implements Backend {
       out.block.address, scratch.address, scratch.byteLength / 4);
     return out;
   }
+}
+
+/** $GEMMA4_THREADS (for containers and shared machines, like OMP_NUM_THREADS), else every core. */
+function defaultThreads(): number {
+  const value = process.env["GEMMA4_THREADS"];
+  if (value === undefined || value === "") return availableParallelism();
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new BadRequestError(`GEMMA4_THREADS=${JSON.stringify(value)} is not a thread count (a whole number from 1)`);
+  return Number(value);
 }

@@ -169,7 +169,7 @@ describe("pullModel", () => {
       const sha = sha256Hex(fileOf("tokenizer.json"));
       hub.faults.stall.set(sha, { bytes: 10_000, times: 1 });
       hub.log.length = 0;
-      const result = await pullModel(REPO, opts(cache, { include: ["tokenizer.json"], retry: { ...TEST_RETRY, idleTimeoutMs: 200 } }));
+      const result = await pullModel(REPO, opts(cache, { include: ["tokenizer.json"], retry: { ...TEST_RETRY, idleTimeoutMs: 1500 } }));
       assert.deepEqual(hub.requests("cdn").map((r) => r.range), [undefined, "bytes=10000-"]);
       await assertSameBytes(join(result.snapshotDir, "tokenizer.json"), fileOf("tokenizer.json"));
     });

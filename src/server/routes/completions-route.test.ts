@@ -32,7 +32,8 @@ describe("POST /v1/completions (token-id prompts)", () => {
   let t: TestServer;
   let client: OpenAI;
   before(async () => {
-    t = await startTestServer({ maxBatch: 4, maxQueue: 1 }, { tokenizer: false });
+    // A long context, so that the full-queue test's streams cannot end before its setup is done on a slow machine.
+    t = await startTestServer({ maxBatch: 4, maxQueue: 1 }, { tokenizer: false, maxPositions: 8192 });
     client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: "unused", maxRetries: 0 });
   });
   after(async () => { await t.close(); });
@@ -82,7 +83,7 @@ describe("POST /v1/completions (token-id prompts)", () => {
   });
 
   it("a full queue answers 429 with Retry-After; a client that disconnects is cancelled and its KV memory freed", async () => {
-    const long = { model: t.modelId, prompt: [2, 9, 8, 7], max_tokens: 900, temperature: 0, stop_token_ids: [] };
+    const long = { model: t.modelId, prompt: [2, 9, 8, 7], max_tokens: 8000, temperature: 0, stop_token_ids: [] };
     const controllers = Array.from({ length: 5 }, () => new AbortController());
     const cancelledBefore = await t.metric("gemma4_cancelled_requests_total");
     // 4 streams fill the batch (maxBatch 4); a 5th request waits (maxQueue 1); a 6th is refused.
