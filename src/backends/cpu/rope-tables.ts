@@ -1,26 +1,51 @@
 /**
- * cos and sin of RoPE angles for a chunk of positions, computed as the reference does (angle =
- * fround(position · invFreq[j]), Math.cos/Math.sin in double, stored as float32) and cached: within one
- * forward pass every layer uses the same positions and only a few distinct frequency tables.
+ * RoPE's cos/sin tables (rope-angles.ts) for the positions of recent calls, cached: within one forward pass
+ * every layer uses the same positions and only a few distinct frequency tables. A batched decode step ropes
+ * the batch's queries at all of its positions and each sequence's new keys at its own, so a few position sets
+ * alternate in every layer; the cache keeps the most recent ones.
  */
-export interface RopeTables {
-  readonly cos: Float32Array; // [T, d/2]
-  readonly sin: Float32Array;
+import { ropeAngles, type RopeAngles } from "../rope-angles.js";
+
+
+/** Position sets kept (a batch of 8 sequences plus the batch itself fit), within a memory budget: a prefill
+ *  chunk's tables are large (8,192 positions x 256 frequencies x cos and sin = 16 MB), a decode step's tiny. */
+const MAX_POSITION_SETS = 12;
+const MAX_CACHED_VALUES = 1 << 23; // 32 MB of float32, beside the newest set (always kept)
+
+interface PositionSet {
+  readonly positions: Int32Array;
+  readonly entries: { invFreq: Float32Array; tables: RopeAngles }[];
 }
 
 export class RopeTableCache {
-  private positions = new Int32Array(0);
-  private entries: { invFreq: Float32Array; tables: RopeTables }[] = [];
+  private sets: PositionSet[] = []; // most recently used first
 
-  get(positions: Int32Array, invFreq: Float32Array): RopeTables {
-    if (!sameValues(positions, this.positions)) {
-      this.positions = Int32Array.from(positions);
-      this.entries = [];
+  get(positions: Int32Array, invFreq: Float32Array): RopeAngles {
+    let index = this.sets.findIndex((s) => sameValues(s.positions, positions));
+    if (index < 0) {
+      this.sets.unshift({ positions: Int32Array.from(positions), entries: [] });
+      if (this.sets.length > MAX_POSITION_SETS) this.sets.pop();
+      index = 0;
+    } else if (index > 0) {
+      this.sets.unshift(...this.sets.splice(index, 1));
     }
-    for (const e of this.entries) if (e.invFreq === invFreq || sameValues(e.invFreq, invFreq)) return e.tables;
-    const tables = computeTables(positions, invFreq);
-    this.entries.push({ invFreq: Float32Array.from(invFreq), tables });
+    const set = this.sets[0]!;
+    for (const e of set.entries) if (e.invFreq === invFreq || sameValues(e.invFreq, invFreq)) return e.tables;
+    const tables = ropeAngles(positions, invFreq);
+    set.entries.push({ invFreq: Float32Array.from(invFreq), tables });
+    this.evict();
     return tables;
+  }
+
+  private evict(): void {
+    let values = 0;
+    for (let i = 0; i < this.sets.length; i++) {
+      for (const e of this.sets[i]!.entries) values += 2 * e.tables.cos.length;
+      if (i > 0 && values > MAX_CACHED_VALUES) {
+        this.sets.length = i;
+        return;
+      }
+    }
   }
 }
 
@@ -28,18 +53,4 @@ function sameValues(a: Float32Array | Int32Array, b: Float32Array | Int32Array):
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function computeTables(positions: Int32Array, invFreq: Float32Array): RopeTables {
-  const half = invFreq.length;
-  const cos = new Float32Array(positions.length * half);
-  const sin = new Float32Array(positions.length * half);
-  for (let t = 0; t < positions.length; t++) {
-    for (let j = 0; j < half; j++) {
-      const angle = Math.fround(positions[t]! * invFreq[j]!);
-      cos[t * half + j] = Math.cos(angle);
-      sin[t * half + j] = Math.sin(angle);
-    }
-  }
-  return { cos, sin };
 }

@@ -1,4 +1,5 @@
 /** Rotate-half RoPE (spec §1.4): pair j with j + d/2, angle = position · invFreq[j] in float32. */
+import { ropeAngles } from "../rope-angles.js";
 import { RefTensor } from "./tensors.js";
 
 export function rope(x: RefTensor, positions: Int32Array, invFreq: Float32Array, headDim: number): RefTensor {
@@ -7,21 +8,17 @@ export function rope(x: RefTensor, positions: Int32Array, invFreq: Float32Array,
   if (positions.length !== x.rows || x.cols % headDim !== 0) throw new Error(`rope: x [${x.shape}] vs ${positions.length} positions, head dim ${headDim}`);
   const heads = x.cols / headDim;
   const out = new Float32Array(x.data.length);
-  const cos = new Float32Array(half);
-  const sin = new Float32Array(half);
+  const { cos, sin } = ropeAngles(positions, invFreq);
   for (let t = 0; t < x.rows; t++) {
-    for (let j = 0; j < half; j++) {
-      const angle = Math.fround(positions[t]! * invFreq[j]!);
-      cos[j] = Math.cos(angle);
-      sin[j] = Math.sin(angle);
-    }
     for (let h = 0; h < heads; h++) {
       const base = t * x.cols + h * headDim;
       for (let j = 0; j < half; j++) {
         const a = x.data[base + j]!;
         const b = x.data[base + j + half]!;
-        out[base + j] = Math.fround(a * cos[j]!) - Math.fround(b * sin[j]!);
-        out[base + j + half] = Math.fround(b * cos[j]!) + Math.fround(a * sin[j]!);
+        const c = cos[t * half + j]!;
+        const s = sin[t * half + j]!;
+        out[base + j] = Math.fround(a * c) - Math.fround(b * s);
+        out[base + j + half] = Math.fround(b * c) + Math.fround(a * s);
       }
     }
   }

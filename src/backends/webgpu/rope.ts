@@ -7,6 +7,7 @@
 import { FLAT_WORKGROUP, type ArenaSlice, type GpuContext } from "./gpu-context.js";
 import type { GpuTensor } from "./gpu-tensors.js";
 import { bindTensor, newTensor } from "./tensor-alloc.js";
+import { fillRopeAngles } from "../rope-angles.js";
 
 /** WGSL: `rotated(a, b, t, T, half, j)`, the pair (x[j], x[j + half]) of row t of T rotated by frequency j's
  *  angle, from the table bound as `CosSin` (which the shader declares). */
@@ -52,14 +53,8 @@ export class RopeTables {
     if (cached && cached.generation === ctx.generation && sameValues(cached.positions, positions)) return cached.slice;
     const T = positions.length;
     const half = invFreq.length;
-    const table = new Float32Array(2 * T * half);
-    for (let t = 0; t < T; t++) {
-      for (let j = 0; j < half; j++) {
-        const angle = Math.fround(positions[t]! * invFreq[j]!);
-        table[t * half + j] = Math.cos(angle);
-        table[(T + t) * half + j] = Math.sin(angle);
-      }
-    }
+    const table = new Float32Array(2 * T * half); // cos [T, half], then sin [T, half]
+    fillRopeAngles(positions, invFreq, table.subarray(0, T * half), table.subarray(T * half));
     const slice = ctx.upload(table);
     this.entries.set(invFreq, { positions: Int32Array.from(positions), generation: ctx.generation, slice });
     return slice;

@@ -4,6 +4,7 @@
  *   da = g_a·cos θ + g_b·sin θ,   db = −g_a·sin θ + g_b·cos θ.
  */
 import { rope } from "../../backends/reference/rope.js";
+import { ropeAngles } from "../../backends/rope-angles.js";
 import { RefTensor } from "../../backends/reference/tensors.js";
 import { type Tape, Variable } from "./tape.js";
 
@@ -18,21 +19,17 @@ export function ropeOp(tape: Tape, x: Variable, positions: Int32Array, invFreq: 
     const half = headDim / 2;
     const cols = x.cols;
     const heads = cols / headDim;
-    const cos = new Float32Array(half);
-    const sin = new Float32Array(half);
+    const { cos, sin } = ropeAngles(positions, invFreq);
     for (let t = 0; t < x.rows; t++) {
-      for (let j = 0; j < half; j++) {
-        const angle = Math.fround(positions[t]! * invFreq[j]!);
-        cos[j] = Math.cos(angle);
-        sin[j] = Math.sin(angle);
-      }
       for (let h = 0; h < heads; h++) {
         const base = t * cols + h * headDim;
         for (let j = 0; j < half; j++) {
           const ga = g[base + j]!;
           const gb = g[base + j + half]!;
-          dx[base + j] += ga * cos[j]! + gb * sin[j]!;
-          dx[base + j + half] += gb * cos[j]! - ga * sin[j]!;
+          const c = cos[t * half + j]!;
+          const s = sin[t * half + j]!;
+          dx[base + j] += ga * c + gb * s;
+          dx[base + j + half] += gb * c - ga * s;
         }
       }
     }
