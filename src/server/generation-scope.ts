@@ -6,7 +6,9 @@
 import type { FastifyReply } from "fastify";
 import { CancelledError } from "../errors.js";
 import { ClientConnection } from "./client-connection.js";
+import { toOpenAiError } from "./openai-error.js";
 import type { ServerContext } from "./server-context.js";
+import type { SseWriter } from "./sse-writer.js";
 import { TokenTiming } from "./token-timing.js";
 
 export class GenerationScope {
@@ -35,6 +37,15 @@ export class GenerationScope {
 
   timing(): TokenTiming {
     return new TokenTiming(this.context.metrics, this.route, this.startMs);
+  }
+
+  /** Ends a stream whose 200 is already out: the error can only be told in the stream (OpenAI's clients raise
+   *  it), if the client is still there; a server fault (5xx) is also logged. */
+  async failStream(sse: SseWriter, e: unknown): Promise<void> {
+    if (this.connection.gone) return;
+    const mapped = toOpenAiError(e);
+    if (mapped.status >= 500) this.context.options.log(`gemma4 serve: ${this.route} stream failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    await sse.fail(mapped.body);
   }
 
   /** Runs one loop per choice; the first failure aborts the others; throws it once all have settled. */

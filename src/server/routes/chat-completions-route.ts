@@ -13,7 +13,6 @@ import { CHAT_REQUEST_SCHEMA, type ChatBody } from "../chat-request-schema.js";
 import { GenerationScope } from "../generation-scope.js";
 import { chatLogprobEntry, type ChatLogprobEntry } from "../logprob-entries.js";
 import { logitBiasProcessor } from "../logit-bias.js";
-import { toOpenAiError } from "../openai-error.js";
 import { checkModelId, unixSeconds, type ServerContext } from "../server-context.js";
 import { SseWriter } from "../sse-writer.js";
 
@@ -136,11 +135,7 @@ export function registerChatCompletionsRoute(app: FastifyInstance, context: Serv
         if (includeUsage) await sse.send({ ...base, choices: [], usage: usageOut() });
         await sse.done();
       } catch (e) {
-        // The 200 is out: the error can only be told in the stream (OpenAI's clients raise it).
-        if (!scope.connection.gone) {
-          if (toOpenAiError(e).status >= 500) options.log(`gemma4 serve: ${ROUTE} stream failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-          await sse.fail(toOpenAiError(e).body);
-        }
+        await scope.failStream(sse, e);
       }
       return reply;
     });

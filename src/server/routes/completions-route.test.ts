@@ -104,3 +104,38 @@ describe("POST /v1/completions (token-id prompts)", () => {
     assert.equal(res.choices.length, 1);
   });
 });
+
+describe("a generation that fails mid-stream", () => {
+  it("ends the stream with an OpenAI error event, logs the server fault, and frees the session", async () => {
+    const logs: string[] = [];
+    const t = await startTestServer({ log: (line) => logs.push(line) }, { tokenizer: false }, (model) => {
+      // The model's own stream, failing after its third token (as a lost device or a bad weight would).
+      const wrapped = Object.create(model) as typeof model;
+      Object.defineProperty(wrapped, "enableBatching", { value: model.enableBatching.bind(model) });
+      Object.defineProperty(wrapped, "stream", {
+        async *value(...args: Parameters<typeof model.stream>) {
+          let n = 0;
+          for await (const token of model.stream(...args)) {
+            yield token;
+            if (++n === 3) throw new Error("the weights went missing");
+          }
+        },
+      });
+      return wrapped;
+    });
+    try {
+      const res = await fetch(`${t.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: t.modelId, prompt: [2, 9, 8], max_tokens: 50, temperature: 0, stream: true }) });
+      assert.equal(res.status, 200, "the 200 went out with the first token");
+      const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => e.slice(6));
+      const last = JSON.parse(events.at(-1)!) as { error?: { message: string; type: string } };
+      assert.equal(events.filter((e) => e.includes('"choices"')).length, 3, "three tokens, then the error");
+      assert.equal(last.error?.type, "server_error", events.at(-1));
+      assert.ok(!events.includes("[DONE]"));
+      assert.equal(logs.filter((l) => /\/v1\/completions stream failed: Error: the weights went missing/.test(l)).length, 1, logs.join("\n"));
+      await waitFor(() => t.model.kvCacheStats.sessions === 0, "the session disposed");
+    } finally {
+      await t.close();
+    }
+  });
+});

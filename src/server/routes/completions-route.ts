@@ -15,7 +15,6 @@ import { tokenBudget } from "../context-check.js";
 import { GenerationScope } from "../generation-scope.js";
 import { completionLogprobs, type TokenEvent } from "../logprob-entries.js";
 import { logitBiasProcessor } from "../logit-bias.js";
-import { toOpenAiError } from "../openai-error.js";
 import { samplingFromRequest } from "../sampling-from-request.js";
 import { checkModelId, unixSeconds, type ServerContext } from "../server-context.js";
 import { SseWriter } from "../sse-writer.js";
@@ -157,11 +156,7 @@ export function registerCompletionsRoute(app: FastifyInstance, context: ServerCo
         if (body.stream_options?.include_usage) await sse.send({ ...base, choices: [], usage: usageOut() });
         await sse.done();
       } catch (e) {
-        // The 200 is out: the error can only be told in the stream (OpenAI's clients raise it).
-        if (!scope.connection.gone) {
-          if (toOpenAiError(e).status >= 500) options.log(`gemma4 serve: ${ROUTE} stream failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-          await sse.fail(toOpenAiError(e).body);
-        }
+        await scope.failStream(sse, e);
       }
       return reply;
     });
