@@ -6,7 +6,8 @@
  * optional `__metadata__` string map. The reader validates everything before it trusts it and reads each
  * tensor on demand, so a checkpoint far larger than memory loads tensor by tensor.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { writeThroughTemp } from "./atomic-write.js";
 import { BadFileError, BadPathError } from "../errors.js";
 import { DTYPE_BYTES, type AnyDtypeArray, type Dtype, viewAs } from "./dtype.js";
 import { readFully, writeAll } from "./file-io.js";
@@ -210,14 +211,7 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
   const lengthBuf = Buffer.alloc(8);
   lengthBuf.writeBigUInt64LE(BigInt(headerBuf.length));
 
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, "w");
-  } catch (e) {
-    throw new BadPathError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
-  }
-  try {
+  writeThroughTemp(path, (fd) => {
     writeAll(fd, lengthBuf);
     writeAll(fd, headerBuf);
     for (const t of tensors) {
@@ -226,11 +220,5 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
       if (data.byteLength !== expected) throw new Error(`tensor ${t.name}: ${data.byteLength} bytes of data for ${expected}-byte shape`);
       writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }

@@ -3,7 +3,8 @@
  * memory and speed measurements, and tests that need a model of a particular shape. Tensors are generated
  * one at a time while the file is written, so a large checkpoint needs little memory.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeJsonAtomic } from "../formats/atomic-write.js";
 import { join } from "node:path";
 import { SeededRandom } from "../engine/rng.js";
 import { fromFloat32 } from "../formats/dtype.js";
@@ -49,17 +50,6 @@ export function writeRandomCheckpoint(dir: string, hfConfig: Readonly<Record<str
   writeJsonAtomic(configPath, hfConfig, stringifyHfConfig);
   writeJsonAtomic(join(dir, "generation_config.json"), { bos_token_id: config.bosTokenId, eos_token_id: [...config.eosTokenIds], pad_token_id: config.padTokenId });
   return config;
-}
-
-export function writeJsonAtomic(path: string, value: unknown, stringify = (v: unknown) => JSON.stringify(v, null, 2) + "\n"): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, stringify(value));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** A small Gemma 4 text config with every feature the decoder has (sliding + full layers, k = v, PLE off). */

@@ -4,7 +4,8 @@
  * tied heads stored once as transformers does), and the tokenizer / generation files copied from a source
  * folder. Each file goes to a temporary name first and is renamed into place when complete.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { copyFileAtomic, writeFileAtomic } from "../formats/atomic-write.js";
 import { join } from "node:path";
 import { fromFloat32 } from "../formats/dtype.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
@@ -40,19 +41,13 @@ export function saveModelFolder(dir: string, options: SaveModelOptions): void {
   }));
   writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt", ...options.metadata });
   const config = { ...options.config, dtype: options.dtype === "f32" ? "float32" : "bfloat16" };
-  writeAtomically(join(dir, "config.json"), stringifyHfConfig(config));
+  writeFileAtomic(join(dir, "config.json"), stringifyHfConfig(config));
   if (options.companionsFrom) {
     for (const name of COMPANION_FILES) {
       const from = join(options.companionsFrom, name);
       if (!existsSync(from)) continue;
       const to = join(dir, name);
-      copyFileSync(from, `${to}.tmp-${process.pid}`);
-      renameSync(`${to}.tmp-${process.pid}`, to);
+      copyFileAtomic(from, to);
     }
   }
-}
-
-export function writeAtomically(path: string, text: string): void {
-  writeFileSync(`${path}.tmp-${process.pid}`, text);
-  renameSync(`${path}.tmp-${process.pid}`, path);
 }

@@ -3,7 +3,7 @@
  * Ctrl-C stops the current answer (not the session); Ctrl-C at an empty prompt or Ctrl-D ends it.
  */
 import { createInterface, type Interface } from "node:readline";
-import { writeFileSync, renameSync } from "node:fs";
+import { writeJsonAtomic } from "../../formats/atomic-write.js";
 import type { Model } from "../../api/model.js";
 import type { ChatMessage, ToolDefinition } from "../../tokenizer/chat-types.js";
 import { isGemmaError, CancelledError } from "../../errors.js";
@@ -164,9 +164,7 @@ class ChatRepl {
           break;
         case "/save": {
           if (!arg) throw new UsageError("/save FILE");
-          const tmp = `${arg}.tmp-${process.pid}`;
-          writeFileSync(tmp, JSON.stringify({ messages: this.messages(), ...(this.settings.tools ? { tools: this.settings.tools } : {}) }, null, 2) + "\n");
-          renameSync(tmp, arg);
+          writeJsonAtomic(arg, { messages: this.messages(), ...(this.settings.tools ? { tools: this.settings.tools } : {}) });
           process.stdout.write(`(saved ${this.history.length} messages to ${arg})\n`);
           break;
         }

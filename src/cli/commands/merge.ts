@@ -10,7 +10,8 @@ import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
 import { writeSafetensors } from "../../formats/safetensors.js";
 import { LoraMergedSource } from "../../train/lora/lora-merged-source.js";
 import { readPeftAdapter } from "../../train/lora/peft-adapter.js";
-import { COMPANION_FILES, writeAtomically } from "../../train/save-model-folder.js";
+import { writeFileAtomic } from "../../formats/atomic-write.js";
+import { COMPANION_FILES } from "../../train/save-model-folder.js";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { type CliCommand, modelOrDefault, parseCommandLine, UsageError } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
@@ -33,7 +34,7 @@ export const mergeCommand: CliCommand = {
         return { name, dtype: info.dtype, shape: info.shape, data: () => source.read(name).data };
       });
       writeSafetensors(join(values.out, "model.safetensors"), tensors, { format: "pt" });
-      writeAtomically(join(values.out, "config.json"), readFileSync(join(dir, "config.json"), "utf8"));
+      writeFileAtomic(join(values.out, "config.json"), readFileSync(join(dir, "config.json"), "utf8"));
       for (const name of COMPANION_FILES) if (existsSync(join(dir, name))) copyFileSync(join(dir, name), join(values.out, name));
       console.log(`merged ${source.mergedNames.length} weights → ${values.out}`);
     } finally {

@@ -3,8 +3,7 @@
  * crash never leaves a half-written file under the real name. Tensor data are laid out in the given order,
  * each padded to the alignment (as gguf-py and ggml write them), and produced one at a time (bounded memory).
  */
-import { closeSync, openSync, renameSync, rmSync } from "node:fs";
-import { BadPathError } from "../../errors.js";
+import { writeThroughTemp } from "../atomic-write.js";
 import { writeAll } from "../file-io.js";
 import { ggmlType, type GgmlTypeName } from "../quant/ggml-type.js";
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_MAX_NAME_BYTES } from "./gguf-file.js";
@@ -138,14 +137,7 @@ export function writeGguf(path: string, file: GgufToWrite): void {
   if (file.tensors.length > 0) for (let i = pad(sink.length, alignment); i > 0; i--) sink.u8(0);
   const header = sink.finish();
 
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, "w");
-  } catch (e) {
-    throw new BadPathError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
-  }
-  try {
+  writeThroughTemp(path, (fd) => {
     for (const part of header) writeAll(fd, part);
     const zeros = new Uint8Array(alignment);
     for (const t of file.tensors) {
@@ -161,11 +153,5 @@ export function writeGguf(path: string, file: GgufToWrite): void {
       if (written !== expected) throw new Error(`tensor ${t.name}: ${written > expected ? "more than " : ""}${written} bytes of data for a ${expected}-byte ${t.type} tensor`);
       writeAll(fd, zeros.subarray(0, pad(written, alignment)));
     }
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  });
 }

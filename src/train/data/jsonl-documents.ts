@@ -3,7 +3,8 @@
  * read as a stream so that a file larger than memory works, and written atomically (temp name, rename).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, renameSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
+import { writeFileAtomic } from "../../formats/atomic-write.js";
 import { createInterface } from "node:readline";
 import { gzipSync, createGunzip } from "node:zlib";
 import { BadFileError, BadPathError } from "../../errors.js";
@@ -52,8 +53,6 @@ export function writeJsonlDocuments(path: string, records: Iterable<Readonly<Rec
   const lines: string[] = [];
   for (const r of records) lines.push(JSON.stringify(r));
   const content = Buffer.from(lines.length > 0 ? lines.join("\n") + "\n" : "", "utf8");
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, path.endsWith(".gz") ? gzipSync(content, { level: 9 }) : content);
-  renameSync(temp, path);
+  writeFileAtomic(path, path.endsWith(".gz") ? gzipSync(content, { level: 9 }) : content);
   return createHash("sha256").update(content).digest("hex");
 }

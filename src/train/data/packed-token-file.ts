@@ -22,6 +22,7 @@
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { BadFileError, BadRequestError } from "../../errors.js";
+import { tempNameFor } from "../../formats/atomic-write.js";
 
 export const PACKED_TOKENS_MAGIC = "G4TOKENS";
 export const PACKED_TOKENS_VERSION = 1;
@@ -72,7 +73,7 @@ export class PackedTokenWriter {
 
   constructor(private readonly path: string, private readonly options: { vocabSize: number; bosId: number; eosId: number }) {
     this.bytesPerToken = options.vocabSize <= 65536 ? 2 : 4;
-    this.temp = `${path}.tmp-${process.pid}`;
+    this.temp = tempNameFor(path);
     this.fd = openSync(this.temp, "w");
     this.buffer = Buffer.alloc(1 << 20);
   }

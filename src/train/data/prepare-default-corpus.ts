@@ -6,7 +6,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeJsonAtomic } from "../../formats/atomic-write.js";
 import { join } from "node:path";
 import { BadFileError } from "../../errors.js";
 import type { CorpusDocument, TextCounts } from "./corpus-document.js";
@@ -62,8 +63,7 @@ export function prepareDefaultCorpus(options: PrepareCorpusOptions): CorpusManif
     splits: { train: write("train", split.train), validation: write("validation", split.validation) },
   };
   const path = join(options.outDir, "manifest.json");
-  writeFileSync(`${path}.tmp`, JSON.stringify(manifest, null, 2) + "\n");
-  renameSync(`${path}.tmp`, path);
+  writeJsonAtomic(path, manifest);
   return manifest;
 }
 

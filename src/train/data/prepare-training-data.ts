@@ -12,6 +12,7 @@ import { BadFileError, BadPathError, UnsupportedError } from "../../errors.js";
 import { type ChatFormat, GEMMA4_CHAT_FORMAT, parseMessages } from "./chat-format.js";
 import { lossMaskPath } from "./example-source.js";
 import { PackedTokenWriter } from "./packed-token-file.js";
+import { tempNameFor } from "../../formats/atomic-write.js";
 
 /** What data preparation needs from a tokenizer (BpeEncoder and the general tokenizer both fit). */
 export interface TextTokenizer {
@@ -38,7 +39,7 @@ export async function prepareTrainingData(input: string, outPath: string, tokeni
   const writer = new PackedTokenWriter(outPath, { vocabSize: tokenizer.vocabSize, bosId, eosId });
   // The mask streams to a temporary file beside the tokens; it is kept only if the data held chat.
   const maskPath = lossMaskPath(outPath);
-  const maskTemp = `${maskPath}.tmp-${process.pid}`;
+  const maskTemp = tempNameFor(maskPath);
   const maskFd = openSync(maskTemp, "w");
   let anyChat = false;
   let documents = 0;

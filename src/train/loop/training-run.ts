@@ -22,7 +22,8 @@ import { writePeftAdapter } from "../lora/peft-adapter.js";
 import { AdamW, type AdamWSettings } from "../optim/adamw.js";
 import { clipGradients } from "../optim/clip-gradients.js";
 import { learningRate, type LrSchedule } from "../optim/lr-schedule.js";
-import { saveModelFolder, writeAtomically } from "../save-model-folder.js";
+import { writeFileAtomic } from "../../formats/atomic-write.js";
+import { saveModelFolder } from "../save-model-folder.js";
 import { DataOrder } from "./data-order.js";
 import { type EngineData, type GradientEngine, InProcessEngine, WorkerPoolEngine } from "./gradient-engine.js";
 import { lossPlotSvg, type ReferenceLine } from "./loss-plot.js";
@@ -150,7 +151,7 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
     else saveModelFolder(dir, { config: JSON.parse(spec.configJson) as Record<string, unknown>, tensors: sharedTensors(setup), dtype: "f32", ...(spec.companionsFrom ? { companionsFrom: spec.companionsFrom } : {}) });
     writeOptimizer(dir, optimizer, trainable);
     const state: TrainerState = { step, history, elapsed: performance.now() / 1000 - started, workers: spec.workers };
-    writeAtomically(join(dir, STATE_FILE), JSON.stringify(state) + "\n");
+    writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(state) + "\n");
     progress.message(`checkpoint: ${dir}`);
   };
 
@@ -186,10 +187,10 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
     saveModel(spec.outDir);
     const wallSeconds = performance.now() / 1000 - started;
     const tokensSeen = history.steps.reduce((n, s) => n + s.tokens, 0);
-    writeAtomically(join(spec.outDir, "training-log.json"), JSON.stringify({
+    writeFileAtomic(join(spec.outDir, "training-log.json"), JSON.stringify({
       settings, workers: spec.workers, wallSeconds, tokensSeen, finalValidationLoss: final?.loss ?? null, finalValidationTokens: final?.tokens ?? 0, history,
     }) + "\n");
-    writeAtomically(join(spec.outDir, "loss-curve.svg"), lossPlotSvg(history, spec.title ?? "training loss", spec.references ?? []));
+    writeFileAtomic(join(spec.outDir, "loss-curve.svg"), lossPlotSvg(history, spec.title ?? "training loss", spec.references ?? []));
     progress.message(`done: ${history.steps.length} steps, ${tokensSeen} tokens in ${formatDuration(wallSeconds)}${final ? `; validation loss ${final.loss.toFixed(4)}, perplexity ${Math.exp(final.loss).toFixed(2)}` : ""}`);
     return { history, finalValidationLoss: final?.loss ?? null, finalValidationTokens: final?.tokens ?? 0, wallSeconds, tokensSeen, model };
   } finally {

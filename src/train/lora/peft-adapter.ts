@@ -6,7 +6,8 @@
  * (DoRA, per-module rank/alpha patterns, fan_in_fan_out, biases) are refused with a typed error rather than
  * silently ignored.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeJsonAtomic } from "../../formats/atomic-write.js";
 import { join } from "node:path";
 import { BadFileError, BadPathError, UnsupportedError } from "../../errors.js";
 import { SafetensorsFile, writeSafetensors } from "../../formats/safetensors.js";
@@ -115,6 +116,5 @@ export function writePeftAdapter(dir: string, spec: LoraSpec, weights: ReadonlyM
     use_rslora: spec.useRsLora,
   };
   const path = join(dir, ADAPTER_CONFIG);
-  writeFileSync(`${path}.tmp-${process.pid}`, JSON.stringify(config, null, 2) + "\n");
-  renameSync(`${path}.tmp-${process.pid}`, path);
+  writeJsonAtomic(path, config);
 }

@@ -3,7 +3,7 @@
  * and `tokenizer_config.json` into the model folder. Only the training split is read, so validation
  * text stays unseen by every part of the model, the tokenizer included.
  */
-import { renameSync, writeFileSync } from "node:fs";
+import { writeJsonAtomic } from "../../formats/atomic-write.js";
 import { join } from "node:path";
 import { readJsonlDocuments } from "../data/jsonl-documents.js";
 import type { TrainedBpe } from "./bpe-trainer.js";
@@ -49,13 +49,8 @@ export async function trainDefaultTokenizer(options: TrainTokenizerOptions): Pro
   });
   const tokenizerJson = buildTokenizerJson(trained);
   if (options.outDir !== null) {
-    writeJsonAtomically(join(options.outDir, "tokenizer.json"), tokenizerJson);
-    writeJsonAtomically(join(options.outDir, "tokenizer_config.json"), buildTokenizerConfig({ modelMaxLength: options.modelMaxLength ?? 2048 }));
+    writeJsonAtomic(join(options.outDir, "tokenizer.json"), tokenizerJson);
+    writeJsonAtomic(join(options.outDir, "tokenizer_config.json"), buildTokenizerConfig({ modelMaxLength: options.modelMaxLength ?? 2048 }));
   }
   return { trained, tokenizerJson, numPieces: counts.size, seconds: (performance.now() - start) / 1000 };
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 2) + "\n");
-  renameSync(`${path}.tmp`, path);
 }

@@ -1,0 +1,56 @@
+/**
+ * Files that appear whole or not at all: everything is written to `<path>.tmp-<pid>` and renamed into place
+ * only when complete, so an interrupted or failed write never leaves a half-written file under the real name
+ * (and a reader of the old file keeps it). On failure the temporary file is removed.
+ */
+import { closeSync, copyFileSync, openSync, renameSync, rmSync } from "node:fs";
+import { BadPathError } from "../errors.js";
+import { writeAll } from "./file-io.js";
+
+/** Opens the temporary file, lets `write` fill it through its descriptor, then renames it to `path`. */
+export function writeThroughTemp(path: string, write: (fd: number) => void): void {
+  const tmp = tempNameFor(path);
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w");
+  } catch (e) {
+    throw new BadPathError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+  }
+  try {
+    write(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Writes text (as UTF-8) or bytes to `path`, whole or not at all. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  writeThroughTemp(path, (fd) => writeAll(fd, bytes));
+}
+
+/** `JSON.stringify(value, null, 2)` and a newline (or the given formatting), whole or not at all. */
+export function writeJsonAtomic(path: string, value: unknown, stringify = (v: unknown) => JSON.stringify(v, null, 2) + "\n"): void {
+  writeFileAtomic(path, stringify(value));
+}
+
+/** Copies a file to `to`, whole or not at all. */
+export function copyFileAtomic(from: string, to: string): void {
+  const tmp = tempNameFor(to);
+  try {
+    copyFileSync(from, tmp);
+    renameSync(tmp, to);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The temporary name a write to `path` uses (the process id keeps two processes' writes apart). */
+export function tempNameFor(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
