@@ -10,7 +10,7 @@ import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from
 import type { TensorSource } from "../formats/tensor-source.js";
 import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
 import { readPeftAdapter } from "../train/lora/peft-adapter.js";
-import { Model, type SessionLimits } from "./model.js";
+import { DEFAULT_PREFILL_CHUNK, Model, type SessionLimits } from "./model.js";
 import { openCheckpoint } from "./open-checkpoint.js";
 
 export interface LoadModelOptions extends SessionLimits {
@@ -26,8 +26,6 @@ export interface LoadModelOptions extends SessionLimits {
   /** Quantize float weights to this format while loading (e.g. "q8_0", "q4_k"). */
   readonly quant?: QuantDtype;
 }
-
-export const DEFAULT_PREFILL_CHUNK = 512;
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   const opened = openCheckpoint(path);

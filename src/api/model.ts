@@ -43,6 +43,9 @@ export interface KvCacheStats {
   readonly bytes: number;
 }
 
+/** Prompt tokens per forward pass when a session is not told otherwise. */
+export const DEFAULT_PREFILL_CHUNK = 512;
+
 export class Model {
   private disposed = false;
   private trainable: TrainableModel | null = null;

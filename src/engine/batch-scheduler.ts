@@ -6,6 +6,7 @@
  * decode steps instead of freezing their streams.
  */
 import type { GemmaDecoder } from "../model/decoder.js";
+import { nextTurn } from "./next-turn.js";
 import { readAndRelease, type StepOutput, type StepRequest, type StepRunner } from "./step-runner.js";
 
 export interface BatchSchedulerOptions {
@@ -49,7 +50,7 @@ export class BatchScheduler implements StepRunner {
       if (!this.running) {
         this.running = true;
         // Let every session that is ready this tick submit before the pass starts.
-        setImmediate(() => void this.drain());
+        void nextTurn().then(() => this.drain());
       }
     });
   }
@@ -64,10 +65,10 @@ export class BatchScheduler implements StepRunner {
         const batch = this.takeBatch();
         await this.runPass(batch);
         // Give sessions whose step just finished a chance to submit their next one. Two turns: the decode loop
-        // itself yields one turn (setImmediate) between tokens, and a session whose turn was queued after
+        // itself yields one turn (nextTurn) between tokens, and a session whose turn was queued after
         // ours would otherwise miss this pass — through the server that split every batch into 1 + 31.
-        await new Promise<void>((r) => setImmediate(r));
-        await new Promise<void>((r) => setImmediate(r));
+        await nextTurn();
+        await nextTurn();
       }
     } finally {
       this.running = false;

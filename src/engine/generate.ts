@@ -5,6 +5,7 @@
  */
 import { BadRequestError, CancelledError } from "../errors.js";
 import { Sampler, topIndices, type SamplingOptions } from "./sampler.js";
+import { nextTurn } from "./next-turn.js";
 import type { Session } from "./session.js";
 import type { StepOutput } from "./step-runner.js";
 
@@ -78,7 +79,7 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
     yield token;
     // Let the event loop run between steps (a CPU backend's step is synchronous work): input, cancellation
     // and other requests' I/O must not wait for the whole generation.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     if (options.signal?.aborted) throw new CancelledError();
     output = await run(Int32Array.of(token.id));
   }

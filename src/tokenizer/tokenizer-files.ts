@@ -28,38 +28,53 @@ export interface TokenizerFiles {
   readonly chatTemplates: ReadonlyMap<string, ChatTemplateSource>;
 }
 
+/** Where the files of a model folder come from: the disk (Node) or a web server (a page). */
+export interface FolderFiles {
+  /** A file's text, or null when the folder has no such file. */
+  read(name: string): Promise<string | null>;
+  /** The names in a sub-folder ([] when absent); absent where a folder cannot be listed (HTTP). */
+  list?(folder: string): Promise<string[]>;
+  /** A file's path or URL, for messages. */
+  pathOf(name: string): string;
+}
+
 export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles> {
   const info = await stat(dir).catch((e: unknown) => {
     throw new BadPathError(dir, "does not exist or cannot be read", { cause: e });
   });
   if (!info.isDirectory()) throw new BadPathError(dir, "is not a folder (expected a model folder holding tokenizer.json)");
+  return tokenizerFilesFrom(dir, {
+    read: (name) => readOptional(join(dir, name)),
+    list: (folder) => readdir(join(dir, folder)).catch(() => [] as string[]),
+    pathOf: (name) => join(dir, name),
+  });
+}
 
-  const tokenizerPath = join(dir, "tokenizer.json");
-  const tokenizerText = await readOptional(tokenizerPath);
+/** The tokenizer files of a folder, read through `files` (see `readTokenizerFiles` for what is looked for). */
+export async function tokenizerFilesFrom(dir: string, files: FolderFiles): Promise<TokenizerFiles> {
+  const tokenizerPath = files.pathOf("tokenizer.json");
+  const tokenizerText = await files.read("tokenizer.json");
   if (tokenizerText === null) throw new BadPathError(tokenizerPath, "is missing (a model folder needs tokenizer.json to tokenize)");
   const tokenizerJson = parseObject(tokenizerPath, tokenizerText);
 
-  const configPath = join(dir, "tokenizer_config.json");
-  const configText = await readOptional(configPath);
+  const configPath = files.pathOf("tokenizer_config.json");
+  const configText = await files.read("tokenizer_config.json");
   const config = configText === null ? {} : parseObject(configPath, configText);
-  const mapPath = join(dir, "special_tokens_map.json");
-  const mapText = await readOptional(mapPath);
-  const specialMap = mapText === null ? {} : parseObject(mapPath, mapText);
+  const mapText = await files.read("special_tokens_map.json");
+  const specialMap = mapText === null ? {} : parseObject(files.pathOf("special_tokens_map.json"), mapText);
 
   const templates = new Map<string, ChatTemplateSource>();
   addConfigTemplates(templates, configPath, config["chat_template"]);
-  const jsonTemplatePath = join(dir, "chat_template.json");
-  const jsonTemplateText = await readOptional(jsonTemplatePath);
+  const jsonTemplatePath = files.pathOf("chat_template.json");
+  const jsonTemplateText = await files.read("chat_template.json");
   if (jsonTemplateText !== null) addConfigTemplates(templates, jsonTemplatePath, parseObject(jsonTemplatePath, jsonTemplateText)["chat_template"]);
-  const jinjaPath = join(dir, "chat_template.jinja");
-  const jinjaText = await readOptional(jinjaPath);
-  if (jinjaText !== null) templates.set("default", { name: "default", text: jinjaText, path: jinjaPath });
-  const extraDir = join(dir, "additional_chat_templates");
-  for (const file of await readdir(extraDir).catch(() => [] as string[])) {
+  const jinjaText = await files.read("chat_template.jinja");
+  if (jinjaText !== null) templates.set("default", { name: "default", text: jinjaText, path: files.pathOf("chat_template.jinja") });
+  for (const file of await files.list?.("additional_chat_templates") ?? []) {
     if (!file.endsWith(".jinja")) continue;
-    const path = join(extraDir, file);
-    const text = await readOptional(path);
-    if (text !== null) templates.set(file.slice(0, -".jinja".length), { name: file.slice(0, -".jinja".length), text, path });
+    const name = `additional_chat_templates/${file}`;
+    const text = await files.read(name);
+    if (text !== null) templates.set(file.slice(0, -".jinja".length), { name: file.slice(0, -".jinja".length), text, path: files.pathOf(name) });
   }
 
   const { chat_template: _ignored, ...configRest } = config;

@@ -2,10 +2,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { runDemo } from "./demo-page.js";
+import { runDemo, type DemoBackend, type DemoPrompt, type DemoResult } from "./demo-page.js";
 
-/** Tokens from Node's WebGPU backend, or null when Node has no WebGPU adapter. */
-export async function runDemoInNode(dir: string, prompt: Int32Array, count: number): Promise<{ adapter: string; tokens: number[] } | null> {
+/** What the page would generate, run in Node; null when WebGPU was asked for and Node has no adapter. */
+export async function runDemoInNode(dir: string, backend: DemoBackend, prompt: DemoPrompt, count: number): Promise<Omit<DemoResult, "status" | "log"> | null> {
   const realFetch = globalThis.fetch;
   // runDemo fetches the folder's files; serve them from disk.
   globalThis.fetch = (async (input: string | URL | Request) => {
@@ -17,9 +17,9 @@ export async function runDemoInNode(dir: string, prompt: Int32Array, count: numb
     }
   }) as typeof fetch;
   try {
-    return await runDemo(pathToFileURL(join(dir, "/")).href, prompt, count, () => {});
+    return await runDemo(pathToFileURL(join(dir, "/")).href, backend, prompt, count, () => {});
   } catch (e) {
-    if (e instanceof Error && /no WebGPU adapter|needs the npm package/.test(e.message)) return null;
+    if (backend === "webgpu" && e instanceof Error && /no WebGPU adapter|needs the npm package/.test(e.message)) return null;
     throw e;
   } finally {
     globalThis.fetch = realFetch;

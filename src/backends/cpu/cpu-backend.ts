@@ -416,7 +416,7 @@ export class CpuBackend implements Backend {
 
 /** $GEMMA4_THREADS (for containers and shared machines, like OMP_NUM_THREADS), else every core. */
 function defaultThreads(): number {
-  const value = process.env["GEMMA4_THREADS"];
+  const value = typeof process === "undefined" ? undefined : process.env["GEMMA4_THREADS"]; // none in a browser
   if (value === undefined || value === "") return availableParallelism();
   if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new BadRequestError(`GEMMA4_THREADS=${JSON.stringify(value)} is not a thread count (a whole number from 1)`);
   return Number(value);
