@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -83,7 +83,7 @@ describe("gemma4 CLI", () => {
       [["generate", join(out, "missing"), "--prompt-ids", "2"], /missing: no such folder/],
       [["generate", join(HF_FIXTURES, "gemma3")], /--prompt-ids is required/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,x"], /"x" is not a token id/],
-      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--top-p", "2"], /--top-p must be a number ≥ 0 ≤ 1/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--top-p", "2"], /--top-p must be a number from 0 to 1/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--greedy", "--temperature", "1"], /cannot be combined/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,999"], /token id 999 is outside the vocabulary/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--bogus"], /Unknown option '--bogus'/],
@@ -92,6 +92,18 @@ describe("gemma4 CLI", () => {
       [["nonsense"], /unknown command "nonsense"/],
       [["info", "--kv-dtype", "f16"], /give --backend NAME/],
       [["run", "Hi", "--raw", "--system", "Be brief."], /--raw is a plain completion/],
+      // A value that starts with "-", or a flag without its value before the next flag.
+      [["run", "Hi", "--max-new-tokens", "-3"], /--max-new-tokens is missing its value, or its value "-3" starts with "-": write --max-new-tokens=-3/],
+      [["run", "Hi", "--system", "--max-new-tokens", "8"], /--system is missing its value/],
+      [["run", "Hi", "--max-new-tokens", "0x10"], /--max-new-tokens must be an integer ≥ 1, not "0x10"/],
+      // A folder where a file goes, a file where a folder goes.
+      [["logits", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--out", out], /: is a folder \(expected a file name to write\)/],
+      [["convert", join(HF_FIXTURES, "gemma3"), "--to", "gguf", "--out", out], /: is a folder/],
+      [["merge", "--lora", join(PACKAGE_ROOT, "models", "default", "lora-chat-demo"), "--out", CLI], /main\.js: is a file, or inside one \(expected a folder to write into\)/],
+      // finetune and merge resolve MODEL like every command, and need a Hugging Face folder.
+      [["finetune", join(out, "missing"), "--data", CLI], /missing: no such folder/],
+      [["finetune", out, "--data", CLI], /no config\.json: not a Hugging Face model folder/],
+      [["finetune", "--data", CLI, "--micro-batch", "3", "--batch-size", "2"], /--micro-batch \(3\) cannot exceed --batch-size \(2\)/],
     ];
     for (const [args, pattern] of cases) {
       const r = gemma4(...args);
@@ -100,5 +112,36 @@ describe("gemma4 CLI", () => {
       assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
     }
     assert.ok(!readdirSync(out).some((n) => n.startsWith("bad")), "no partial output file");
+  });
+
+  it("finetune on too little data: one line naming the data and the numbers, exit 2, no output folder left", () => {
+    const data = join(out, "short.txt");
+    writeFileSync(data, "Too short.\n");
+    const target = join(out, "ft-short");
+    const r = gemma4("finetune", "--data", data, "--out", target, "--workers", "0");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /short\.txt: \d+ tokens make 0 sequences of 257 tokens; training needs 2/);
+    assert.ok(!existsSync(target), "the output folder it created is gone");
+  });
+
+  it("run --json-schema: an answer cut by --max-new-tokens says its JSON is incomplete and exits 3", () => {
+    const schema = join(out, "schema.json");
+    writeFileSync(schema, JSON.stringify({ type: "object", properties: { a: { type: "string" } }, required: ["a"] }));
+    const r = gemma4("run", "x", "--json-schema", schema, "--max-new-tokens", "3", "--greedy");
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /reached --max-new-tokens \(3\) before its JSON ended/);
+  });
+
+  it("chat reads every piped line: messages, /system, /save and /exit after the input has ended", () => {
+    const saved = join(out, "conversation.json");
+    const input = ["Hello", "/system Be brief", "Who are you?", `/save ${saved}`, `/save ${out}`, "/exit", ""].join("\n");
+    const r = spawnSync(process.execPath, [CLI, "chat", "--max-new-tokens", "4", "--greedy"], { encoding: "utf8", input });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\(system message set; conversation cleared\)/);
+    assert.match(r.stdout, /\(saved 3 messages to /);
+    assert.match(r.stdout, /error: .*: is a folder/, "/save to a folder is a one-line error");
+    const conversation = JSON.parse(readFileSync(saved, "utf8")) as { messages: { role: string; content: string }[] };
+    assert.deepEqual(conversation.messages.map((m) => m.role), ["system", "user", "assistant"]);
+    assert.equal(conversation.messages[1]!.content, "Who are you?");
   });
 });

@@ -10,7 +10,8 @@ export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
-  run(argv: readonly string[]): Promise<void>;
+  /** Resolves to the exit code when it is not 0 (user errors throw instead: exit 2). */
+  run(argv: readonly string[]): Promise<number | void>;
 }
 
 /** A bad command line. */
@@ -27,7 +28,16 @@ export function parseCommandLine<O extends Options>(argv: readonly string[], opt
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0] ?? String(e));
+    const message = (e as Error).message;
+    // Node's first line ("argument is ambiguous") hides the cause: a value that starts with "-" (a negative
+    // number), or a flag given without its value before the next flag.
+    const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      const flag = ambiguous[1]!.split(/[ ,]/).find((f) => f.startsWith("--")) ?? ambiguous[1]!;
+      const next = argv[argv.indexOf(flag) + 1] ?? "";
+      throw new UsageError(`${flag} is missing its value, or its value ${JSON.stringify(next)} starts with "-": write ${flag}=${next} if that is the value`, flag.replace(/^-+/, ""));
+    }
+    throw new UsageError(message.split("\n")[0] ?? String(e));
   }
 }
 
@@ -36,8 +46,9 @@ export function numberFlag(name: string, value: string | undefined, opts: { min?
   if (value === undefined) return undefined;
   const n = Number(value);
   const { min = -Infinity, max = Infinity, integer = false } = opts;
-  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    const range = `${Number.isFinite(min) ? ` ≥ ${min}` : ""}${Number.isFinite(max) ? ` ≤ ${max}` : ""}`;
+  // Decimal only (Number() would also take "0x10", "0b1" and "Infinity").
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    const range = Number.isFinite(min) && Number.isFinite(max) ? ` from ${min} to ${max}` : Number.isFinite(min) ? ` ≥ ${min}` : Number.isFinite(max) ? ` ≤ ${max}` : "";
     throw new UsageError(`--${name} must be ${integer ? "an integer" : "a number"}${range}, not ${JSON.stringify(value)}`, name);
   }
   return n;

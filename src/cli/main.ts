@@ -39,8 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.run(rest);
-    return 0;
+    return (await command.run(rest)) ?? 0;
   } catch (e) {
     if (isGemmaError(e)) {
       console.error(`gemma4 ${command.name}: ${e.message}`);

@@ -4,6 +4,8 @@ import type { Model } from "../api/model.js";
 import { QUANT_DTYPES } from "../backends/weight-dtype.js";
 import type { QuantDtype } from "../backends/ops.js";
 import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
+import { readHfConfig } from "../formats/hf-config.js";
+import { BadPathError } from "../errors.js";
 import { UsageError, numberFlag } from "./command.js";
 
 export const MODEL_FLAGS = {
@@ -51,4 +53,13 @@ export async function loadCliModel(reference: string, values: ModelFlagValues): 
     ...(quant !== undefined ? { quant: quant as QuantDtype } : {}),
     ...(values.lora !== undefined ? { lora: values.lora } : {}),
   });
+}
+
+/** For commands that read or write a model's safetensors (finetune, merge): the reference resolved like every
+ *  command's (a folder, or a Hub name, pulled if not cached), and a Hugging Face folder, not a GGUF file. */
+export async function resolveModelFolder(reference: string, command: string): Promise<string> {
+  const dir = await resolveModelReference(reference, { download: true });
+  if (/\.gguf$/i.test(dir)) throw new BadPathError(dir, `is a GGUF file; ${command} works on a Hugging Face model folder (config.json + safetensors)`);
+  readHfConfig(dir); // a folder without a readable Gemma config.json is a one-line error here, before any work
+  return dir;
 }

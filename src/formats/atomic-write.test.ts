@@ -37,6 +37,14 @@ describe("atomic writes", () => {
     assert.deepEqual(readdirSync(dir), ["model.bin"]);
   }));
 
+  it("a folder where the file should go is a BadPathError, and nothing is written", () => withDir((dir) => {
+    writeFileSync(join(dir, "a.txt"), "a");
+    assert.throws(() => writeFileAtomic(dir, "x"), (e: unknown) => e instanceof BadPathError && e.message === `${dir}: is a folder (expected a file name to write)`);
+    assert.throws(() => copyFileAtomic(join(dir, "a.txt"), dir), BadPathError);
+    assert.deepEqual(readdirSync(dir), ["a.txt"]);
+    assert.ok(!existsSync(`${dir}.tmp-${process.pid}`));
+  }));
+
   it("a folder that does not exist is a BadPathError naming the path", () => withDir((dir) => {
     const path = join(dir, "no", "such", "file.json");
     assert.throws(() => writeJsonAtomic(path, {}), (e: unknown) => e instanceof BadPathError && e.message.includes(path) && /ENOENT/.test(e.message));

@@ -3,8 +3,7 @@
  * memory and speed measurements, and tests that need a model of a particular shape. Tensors are generated
  * one at a time while the file is written, so a large checkpoint needs little memory.
  */
-import { mkdirSync } from "node:fs";
-import { writeJsonAtomic } from "../formats/atomic-write.js";
+import { makeOutputFolder, writeJsonAtomic } from "../formats/atomic-write.js";
 import { join } from "node:path";
 import { SeededRandom } from "../engine/rng.js";
 import { fromFloat32 } from "../formats/dtype.js";
@@ -27,7 +26,7 @@ export function writeRandomCheckpoint(dir: string, hfConfig: Readonly<Record<str
   const { dtype = "f32", seed = 0, weightScale = 0.05 } = options;
   const configPath = join(dir, "config.json");
   const { config } = parseHfConfig(new JsonFields(configPath, hfConfig), null);
-  mkdirSync(dir, { recursive: true });
+  makeOutputFolder(dir);
   const rng = new SeededRandom(seed);
   // Uniform on [-√3, √3): unit variance, and cheap enough for checkpoints of hundreds of megabytes.
   const unit = (): number => (rng.nextUint32() / 0x100000000 * 2 - 1) * Math.sqrt(3);

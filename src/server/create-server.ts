@@ -9,6 +9,7 @@ import { basename } from "node:path";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Model } from "../api/model.js";
+import { BadRequestError } from "../errors.js";
 import { AdmissionQueue } from "./admission-queue.js";
 import { ApiKeyCheck } from "./api-key-check.js";
 import { CHAT_PAGE_HTML } from "./chat-page.js";
@@ -120,10 +121,12 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     queue,
     async listen() {
       if (url) return url;
+      const address = await app.listen({ host: resolved.host, port: resolved.port }).catch((e: unknown) => {
+        throw listenError(e, resolved.host, resolved.port);
+      });
       if (!isLoopbackHost(resolved.host) && keys.open) {
         resolved.log(`gemma4 serve: WARNING: listening on ${resolved.host}, reachable from other machines, with no API key; pass --api-key or --api-key-file`);
       }
-      const address = await app.listen({ host: resolved.host, port: resolved.port });
       const actual = app.server.address();
       const port = typeof actual === "object" && actual !== null ? actual.port : resolved.port;
       const host = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
@@ -137,4 +140,17 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       await closing;
     },
   };
+}
+
+/** Why the server could not listen, as the one line a user can act on (a port in use, a host not on this machine). */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  switch (code) {
+    case "EADDRINUSE": return new BadRequestError(`cannot listen on ${where}: the port is in use (stop the other server, or pass --port)`, "port", { cause: e });
+    case "EACCES": return new BadRequestError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges; pass --port)`, "port", { cause: e });
+    case "EADDRNOTAVAIL": return new BadRequestError(`cannot listen on ${where}: ${host} is not an address of this machine`, "host", { cause: e });
+    case "ENOTFOUND": case "EAI_AGAIN": return new BadRequestError(`cannot listen on ${where}: the host name ${JSON.stringify(host)} does not resolve`, "host", { cause: e });
+    default: return e;
+  }
 }

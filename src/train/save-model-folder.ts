@@ -4,8 +4,8 @@
  * tied heads stored once as transformers does), and the tokenizer / generation files copied from a source
  * folder. Each file goes to a temporary name first and is renamed into place when complete.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { copyFileAtomic, writeFileAtomic } from "../formats/atomic-write.js";
+import { existsSync } from "node:fs";
+import { copyFileAtomic, makeOutputFolder, writeFileAtomic } from "../formats/atomic-write.js";
 import { join } from "node:path";
 import { fromFloat32 } from "../formats/dtype.js";
 import { writeSafetensors, type TensorToWrite } from "../formats/safetensors.js";
@@ -35,7 +35,7 @@ export interface SaveModelOptions {
 }
 
 export function saveModelFolder(dir: string, options: SaveModelOptions): void {
-  mkdirSync(dir, { recursive: true });
+  makeOutputFolder(dir);
   const tensors: TensorToWrite[] = options.tensors.map((t) => ({
     name: t.name, dtype: options.dtype, shape: t.shape, data: () => fromFloat32(options.dtype, t.data),
   }));

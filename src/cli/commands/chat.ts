@@ -69,20 +69,22 @@ class ChatRepl {
   private rl!: Interface;
   private lines: string[] = [];
   private waiting: ((line: string | null) => void) | null = null;
+  /** Input has ended (EOF, Ctrl-D, Ctrl-C at an empty prompt): once the queued lines are read, stop. */
+  private inputEnded = false;
 
   constructor(private readonly model: Model, private readonly sampling: SamplingOptions, private readonly settings: ChatSettings) {}
 
   async run(): Promise<void> {
     this.rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true, prompt: "> " });
-    let closed = false;
     this.rl.on("line", (line) => this.deliver(line));
-    this.rl.on("close", () => { closed = true; this.deliver(null); });
+    this.rl.on("close", () => { this.inputEnded = true; this.deliver(null); });
     this.rl.on("SIGINT", () => {
       if (this.answering) { this.answering.abort(); return; }
       if (this.rl.line.length > 0) { this.rl.write(null, { ctrl: true, name: "u" }); process.stdout.write("\n"); this.rl.prompt(); return; }
       this.rl.close();
     });
-    while (!closed) {
+    // Piped input arrives (and ends) long before the answers are done: every queued line is still read.
+    for (;;) {
       const input = await this.readMessage();
       if (input === null) break;
       const text = input.trim();
@@ -110,6 +112,7 @@ class ChatRepl {
   private nextLine(prompt: string): Promise<string | null> {
     const queued = this.lines.shift();
     if (queued !== undefined) return Promise.resolve(queued);
+    if (this.inputEnded) return Promise.resolve(null);
     this.rl.setPrompt(prompt);
     this.rl.prompt();
     return new Promise((resolve) => { this.waiting = resolve; });
@@ -165,7 +168,7 @@ class ChatRepl {
         case "/save": {
           if (!arg) throw new UsageError("/save FILE");
           writeJsonAtomic(arg, { messages: this.messages(), ...(this.settings.tools ? { tools: this.settings.tools } : {}) });
-          process.stdout.write(`(saved ${this.history.length} messages to ${arg})\n`);
+          process.stdout.write(`(saved ${this.messages().length} messages to ${arg})\n`);
           break;
         }
         default: throw new UsageError(`unknown command ${name} (/help lists them)`);

@@ -14,7 +14,7 @@ const MODEL = join(HF_FIXTURES, "gemma4-dense");
 const work = mkdtempSync(join(tmpdir(), "gemma4-finetune-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-async function captured(fn: () => Promise<void>): Promise<string> {
+async function captured(fn: () => Promise<unknown>): Promise<string> {
   const lines: string[] = [];
   const log = console.log;
   const write = process.stderr.write;

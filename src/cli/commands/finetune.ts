@@ -4,8 +4,10 @@
  * adapter_model.safetensors) in --out; use it with `gemma4 … --lora DIR`, `loadModel(dir, { lora })`,
  * `gemma4 merge`, or PEFT in Python.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { BadRequestError } from "../../errors.js";
+import { makeOutputFolder } from "../../formats/atomic-write.js";
 import { parseHfConfig } from "../../formats/hf-config.js";
 import { JsonFields } from "../../formats/json-fields.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
@@ -16,6 +18,8 @@ import { DEFAULT_LORA_TARGETS } from "../../train/lora/lora-spec.js";
 import { type RunSpec, runTraining } from "../../train/loop/training-run.js";
 import { type CliCommand, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
+import { resolveModelFolder } from "../model-options.js";
+
 
 export const finetuneCommand: CliCommand = {
   name: "finetune",
@@ -58,35 +62,56 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
     "micro-batch": { type: "string" }, "sequence-length": { type: "string" }, "eval-every": { type: "string" }, "save-every": { type: "string" },
     resume: { type: "string" }, workers: { type: "string" }, seed: { type: "string" }, out: { type: "string" },
   });
-  const dir = modelOrDefault(positionals, values.model, defaultModelDir);
   if (!values.data) throw new UsageError("--data FILE is required", "data");
+  // Every flag is checked before any work (resolving the model may download it; tokenizing data takes time).
   const rank = numberFlag("lora-r", values["lora-r"], { min: 1, integer: true }) ?? 8;
   const full = values.full === true;
   const steps = numberFlag("steps", values.steps, { min: 1, integer: true }) ?? 100;
   const batchSize = numberFlag("batch-size", values["batch-size"], { min: 1, integer: true }) ?? 8;
-  const microBatch = Math.min(batchSize, numberFlag("micro-batch", values["micro-batch"], { min: 1, integer: true }) ?? 4);
+  const microFlag = numberFlag("micro-batch", values["micro-batch"], { min: 1, integer: true });
+  if (microFlag !== undefined && microFlag > batchSize) throw new UsageError(`--micro-batch (${microFlag}) cannot exceed --batch-size (${batchSize}): a step's sequences are split into micro-batches`, "micro-batch");
+  const microBatch = Math.min(batchSize, microFlag ?? 4);
   const L = numberFlag("sequence-length", values["sequence-length"], { min: 2, integer: true }) ?? 256;
   const seed = numberFlag("seed", values.seed, { min: 0, integer: true }) ?? 1;
+  const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 }) ?? 0.1;
+  const alpha = numberFlag("lora-alpha", values["lora-alpha"], { min: 0 }) ?? 2 * rank;
+  const dropout = numberFlag("lora-dropout", values["lora-dropout"], { min: 0, max: 0.99 }) ?? 0.05;
+  const peak = numberFlag("lr", values.lr, { min: 0 }) ?? (full ? 1e-4 : 1e-3);
+  const warmupSteps = numberFlag("warmup", values.warmup, { min: 0, integer: true }) ?? 10;
+  const evalEvery = numberFlag("eval-every", values["eval-every"], { min: 0, integer: true }) ?? 25;
+  const checkpointEvery = numberFlag("save-every", values["save-every"], { min: 0, integer: true }) ?? 0;
+  const workers = numberFlag("workers", values.workers, { min: 0, max: 64, integer: true }) ?? 2;
   const out = resolve(values.out ?? "finetune-out");
+  const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "finetune");
   const configJson = readFileSync(join(dir, "config.json"), "utf8");
   const { config } = parseHfConfig(JsonFields.parse(join(dir, "config.json"), configJson), null);
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
     const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), await loadTextTokenizer(dir));
-    process.stderr.write(`${path}: ${p.documents} documents, ${p.tokens} tokens (${p.trainableTokens} with loss)\n`);
+    process.stderr.write(`${path}: ${plural(p.documents, "document")}, ${plural(p.tokens, "token")} (${p.trainableTokens} with loss)\n`);
+    const sequences = Math.floor((p.tokens - 1) / L);
+    const needed = name === "train" && !values.validation && fraction > 0 ? 2 : 1; // one is held out for validation
+    if (sequences < needed) {
+      throw new BadRequestError(`${path}: ${plural(p.tokens, "token")} make ${plural(sequences, "sequence")} of ${L + 1} tokens; ${name === "train" ? "training" : "validation"} needs ${needed}${needed === 2 ? " (one is held out for validation; or --validation-fraction 0)" : ""}: give more data or a shorter --sequence-length`, name === "train" ? "data" : "validation");
+    }
     return p.path;
   };
-  mkdirSync(join(out, "data"), { recursive: true });
-  const trainPath = await prepare(values.data, "train");
-  let train: DataDescriptor = { path: trainPath, sequenceLength: L };
+  // An output folder this command creates is removed again if the data turns out unusable.
+  const created = !existsSync(out);
+  makeOutputFolder(join(out, "data"));
+  let train: DataDescriptor;
   let validation: DataDescriptor | null = null;
-  if (values.validation) validation = { path: await prepare(values.validation, "validation"), sequenceLength: L };
-  else {
-    const fraction = numberFlag("validation-fraction", values["validation-fraction"], { min: 0, max: 0.9 }) ?? 0.1;
-    if (fraction > 0) {
+  try {
+    const trainPath = await prepare(values.data, "train");
+    train = { path: trainPath, sequenceLength: L };
+    if (values.validation) validation = { path: await prepare(values.validation, "validation"), sequenceLength: L };
+    else if (fraction > 0) {
       train = { ...train, subset: { seed, validationFraction: fraction, part: "train" } };
       validation = { path: trainPath, sequenceLength: L, subset: { seed, validationFraction: fraction, part: "validation" } };
     }
+  } catch (e) {
+    if (created) rmSync(out, { recursive: true, force: true });
+    throw e;
   }
   const targets = values["lora-targets"]?.split(",").map((s) => s.trim()).filter((s) => s.length > 0) ?? [...DEFAULT_LORA_TARGETS];
   return {
@@ -97,8 +122,8 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
     lora: full ? null : {
       spec: {
         rank,
-        alpha: numberFlag("lora-alpha", values["lora-alpha"], { min: 0 }) ?? 2 * rank,
-        dropout: numberFlag("lora-dropout", values["lora-dropout"], { min: 0, max: 0.99 }) ?? 0.05,
+        alpha,
+        dropout,
         targetModules: targets,
         useRsLora: false,
       },
@@ -107,14 +132,18 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
     data: { train, validation, microBatch },
     settings: {
       steps, batchSize, microBatch,
-      schedule: { peak: numberFlag("lr", values.lr, { min: 0 }) ?? (full ? 1e-4 : 1e-3), warmupSteps: numberFlag("warmup", values.warmup, { min: 0, integer: true }) ?? 10, totalSteps: steps, minRatio: 0.1 },
+      schedule: { peak, warmupSteps, totalSteps: steps, minRatio: 0.1 },
       adamw: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: full ? 0.01 : 0 },
-      gradClip: 1, evalEvery: numberFlag("eval-every", values["eval-every"], { min: 0, integer: true }) ?? 25, evalSequences: 1 << 30,
-      checkpointEvery: numberFlag("save-every", values["save-every"], { min: 0, integer: true }) ?? 0, seed, recompute: false,
+      gradClip: 1, evalEvery, evalSequences: 1 << 30,
+      checkpointEvery, seed, recompute: false,
     },
-    workers: numberFlag("workers", values.workers, { min: 0, max: 64, integer: true }) ?? 2,
+    workers,
     saveDtype: "f32",
     resumeFrom: values.resume ?? null,
     title: `${full ? "full" : `LoRA r ${rank}`} fine-tune of ${config.modelType} (${dir})`,
   };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

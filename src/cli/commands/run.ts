@@ -23,7 +23,8 @@ export const runCommand: CliCommand = {
   --system TEXT         a system message
   --think               let the model think first (its thinking goes to stderr)
   --tools FILE          OpenAI-style tool definitions; calls are printed as JSON lines
-  --json-schema FILE    answer with JSON matching this JSON Schema (constrained decoding)
+  --json-schema FILE    answer with JSON matching this JSON Schema (constrained decoding; exit 3 if
+                        --max-new-tokens cuts it before the JSON ends)
   --max-new-tokens N    default: until the model stops or the context is full
   --greedy | --temperature T --top-k K --top-p P --min-p M --seed S
                         default: the model's generation_config.json (greedy if it has none)
@@ -65,6 +66,7 @@ ${MODEL_FLAGS_HELP}`,
     const printer = new ChatEventPrinter(process.stdout, process.stderr);
     try {
       let usage = { promptTokens: 0, completionTokens: 0 };
+      let incompleteJson = false;
       if (raw) {
         for await (const event of model.complete({ prompt, ...sampling, ...(maxNewTokens ? { maxNewTokens } : {}), signal: abort.signal })) {
           if (event.type === "text") printer.handle({ type: "content", text: event.text });
@@ -83,11 +85,19 @@ ${MODEL_FLAGS_HELP}`,
         };
         for await (const event of model.chat(request)) {
           printer.handle(event);
-          if (event.type === "done") usage = event.usage;
+          if (event.type === "done") {
+            usage = event.usage;
+            // Constrained decoding guarantees valid JSON only if it may finish: say when the budget cut it.
+            if (responseFormat && event.finishReason === "length") {
+              process.stderr.write(`gemma4 run: the answer reached --max-new-tokens (${usage.completionTokens}) before its JSON ended: the JSON is incomplete (exit 3)\n`);
+              incompleteJson = true;
+            }
+          }
         }
       }
       const stats = printer.finish(usage);
       if (values.stats || process.stderr.isTTY) process.stderr.write(formatStats(stats) + "\n");
+      return incompleteJson ? 3 : 0;
     } finally {
       process.off("SIGINT", onInterrupt);
       model.dispose();

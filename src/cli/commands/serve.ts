@@ -1,7 +1,8 @@
 /** `gemma4 serve MODEL`: the OpenAI-compatible HTTP server with continuous batching and the web chat page. */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { BadPathError } from "../../errors.js";
+import { createSecureContext } from "node:tls";
+import { BadFileError, BadPathError } from "../../errors.js";
 import { readApiKeyFile } from "../../server/api-key-check.js";
 import { createServer } from "../../server/create-server.js";
 import { SERVER_DEFAULTS } from "../../server/server-options.js";
@@ -15,6 +16,15 @@ function readPem(flag: string, path: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw new BadPathError(path, `cannot read --${flag} (${(e as NodeJS.ErrnoException).code ?? "error"})`, { cause: e });
+  }
+}
+
+/** A certificate and key Node's TLS cannot use are a one-line error before the model loads, not a stack at listen. */
+function checkTlsPair(tls: { cert: Buffer; key: Buffer }, certPath: string, keyPath: string): void {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (e) {
+    throw new BadFileError(`${certPath} + ${keyPath}`, `not a usable PEM certificate and private key (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
 }
 
@@ -75,6 +85,7 @@ export const serveCommand: CliCommand = {
     const tls = values["tls-cert"] !== undefined && values["tls-key"] !== undefined
       ? { cert: readPem("tls-cert", values["tls-cert"]), key: readPem("tls-key", values["tls-key"]) }
       : undefined;
+    if (tls) checkTlsPair(tls, values["tls-cert"]!, values["tls-key"]!);
 
     const model = await loadCliModel(reference, values);
     const server = await createServer(model, {

@@ -3,7 +3,7 @@
  * [--steps N]`: trains a Gemma model from a config (from scratch or from a model folder) and writes it as
  * a Hugging Face model folder, with checkpoints, training-log.json and loss-curve.svg.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseHfConfig } from "../../formats/hf-config.js";
 import { JsonFields } from "../../formats/json-fields.js";
@@ -16,6 +16,7 @@ import { randomInitSource } from "../../train/random-init.js";
 import { readTrainConfig, type TrainConfig } from "../../train/train-config.js";
 import type { DataDescriptor } from "../../train/data/example-source.js";
 import { type CliCommand, numberFlag, parseCommandLine, UsageError } from "../command.js";
+import { makeOutputFolder } from "../../formats/atomic-write.js";
 
 export const trainCommand: CliCommand = {
   name: "train",
@@ -60,7 +61,7 @@ export async function buildRunSpec(config: TrainConfig, o: Overrides): Promise<R
   const configPath = config.modelIsFolder ? join(config.model, "config.json") : config.model;
   const configJson = readFileSync(configPath, "utf8");
   const { config: modelConfig } = parseHfConfig(JsonFields.parse(configPath, configJson), null);
-  mkdirSync(join(o.out, "data"), { recursive: true });
+  makeOutputFolder(join(o.out, "data"));
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
     if (!config.tokenizer) throw new UsageError(`${path}: text data needs a tokenizer (set "tokenizer" in ${config.path})`, "data");

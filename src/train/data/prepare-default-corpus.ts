@@ -6,8 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { writeJsonAtomic } from "../../formats/atomic-write.js";
+import { makeOutputFolder, writeJsonAtomic } from "../../formats/atomic-write.js";
 import { join } from "node:path";
 import { BadFileError } from "../../errors.js";
 import type { CorpusDocument, TextCounts } from "./corpus-document.js";
@@ -48,7 +47,7 @@ export function prepareDefaultCorpus(options: PrepareCorpusOptions): CorpusManif
     ...readKjvDocuments(decompressKjv(options.cacheDir)),
   ];
   const split = splitHeldOut(documents, { fraction: validationFraction, seed });
-  mkdirSync(options.outDir, { recursive: true });
+  makeOutputFolder(options.outDir);
   const write = (name: "train" | "validation", docs: readonly CorpusDocument[]) => {
     const file = `${name}.jsonl.gz`;
     const sha256 = writeJsonlDocuments(join(options.outDir, file), docs.map((d) => ({ id: d.id, source: d.source, text: d.text })));

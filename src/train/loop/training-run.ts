@@ -9,9 +9,9 @@
  * position), and the optimizer state is saved whole, so a resumed run repeats the uninterrupted run's
  * losses bit for bit (with the same worker count).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BadFileError, BadPathError } from "../../errors.js";
+import { BadFileError, BadPathError, BadRequestError } from "../../errors.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
 import { SafetensorsFile, writeSafetensors } from "../../formats/safetensors.js";
 import type { TensorSource } from "../../formats/tensor-source.js";
@@ -22,7 +22,7 @@ import { writePeftAdapter } from "../lora/peft-adapter.js";
 import { AdamW, type AdamWSettings } from "../optim/adamw.js";
 import { clipGradients } from "../optim/clip-gradients.js";
 import { learningRate, type LrSchedule } from "../optim/lr-schedule.js";
-import { writeFileAtomic } from "../../formats/atomic-write.js";
+import { makeOutputFolder, writeFileAtomic } from "../../formats/atomic-write.js";
 import { saveModelFolder } from "../save-model-folder.js";
 import { DataOrder } from "./data-order.js";
 import { type EngineData, type GradientEngine, InProcessEngine, WorkerPoolEngine } from "./gradient-engine.js";
@@ -101,7 +101,15 @@ interface TrainerState {
 export async function runTraining(spec: RunSpec): Promise<RunResult> {
   const { settings } = spec;
   const progress = spec.progress ?? progressLine();
-  mkdirSync(spec.outDir, { recursive: true });
+  // The data first: a run with nothing to train on is the user's to fix, before a model is set up.
+  const trainExamples = openExamples(spec.data.train);
+  const numTrain = trainExamples.numExamples;
+  trainExamples.close();
+  if (numTrain < 1) {
+    const held = spec.data.train.subset ? " once the validation share is held out (or --validation-fraction 0)" : "";
+    throw new BadRequestError(`${spec.data.train.path}: no training examples: the data makes no sequence of ${spec.data.train.sequenceLength + 1} tokens${held}; give more data or a shorter --sequence-length`, "data");
+  }
+  makeOutputFolder(spec.outDir);
   const resumed = spec.resumeFrom ? readState(spec.resumeFrom) : null;
   const source = resumed && !spec.lora ? checkpointSource(spec.resumeFrom!) : spec.openSource();
   let setup: ModelSetup;
@@ -119,9 +127,6 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
   const optimizer = new AdamW(trainable, settings.adamw);
   if (resumed) optimizer.loadState(readOptimizer(spec.resumeFrom!, trainable));
   const engine: GradientEngine = spec.workers > 0 ? new WorkerPoolEngine(model, setup, spec.data, spec.workers) : new InProcessEngine(model, spec.data);
-  const trainExamples = openExamples(spec.data.train);
-  const numTrain = trainExamples.numExamples;
-  trainExamples.close();
   const numValidation = spec.data.validation ? (() => { const v = openExamples(spec.data.validation); const n = v.numExamples; v.close(); return n; })() : 0;
   const order = new DataOrder(numTrain, settings.batchSize, settings.seed);
   const history: TrainingHistory = resumed ? resumed.history : emptyHistory();

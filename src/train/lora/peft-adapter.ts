@@ -6,8 +6,8 @@
  * (DoRA, per-module rank/alpha patterns, fan_in_fan_out, biases) are refused with a typed error rather than
  * silently ignored.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { writeJsonAtomic } from "../../formats/atomic-write.js";
+import { existsSync, readFileSync } from "node:fs";
+import { makeOutputFolder, writeJsonAtomic } from "../../formats/atomic-write.js";
 import { join } from "node:path";
 import { BadFileError, BadPathError, UnsupportedError } from "../../errors.js";
 import { SafetensorsFile, writeSafetensors } from "../../formats/safetensors.js";
@@ -89,7 +89,7 @@ export function readPeftAdapter(dir: string): PeftAdapter {
 
 /** Writes the adapter (temp names, then renames), float32 tensors in module order. */
 export function writePeftAdapter(dir: string, spec: LoraSpec, weights: ReadonlyMap<string, LoraWeight>, baseModel: string): void {
-  mkdirSync(dir, { recursive: true });
+  makeOutputFolder(dir);
   const tensors = [...weights.values()].flatMap((w) => [w.loraA, w.loraB]).map((p) => ({ name: p.name, dtype: "f32" as const, shape: p.shape, data: p.data }));
   tensors.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   writeSafetensors(join(dir, ADAPTER_WEIGHTS), tensors, { format: "pt" });
