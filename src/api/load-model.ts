@@ -5,6 +5,7 @@
 import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
+import { BadRequestError } from "../errors.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
 import type { TensorSource } from "../formats/tensor-source.js";
@@ -30,6 +31,11 @@ export interface LoadModelOptions extends SessionLimits {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   const opened = openCheckpoint(path);
   const { config } = opened;
+  if (options.maxContext !== undefined && options.maxContext > config.maxPositions) {
+    // Positions past the trained range are not an error in the arithmetic, but the model's answers there are
+    // noise: ask for what the checkpoint was made for (its max_position_embeddings).
+    throw new BadRequestError(`a context of ${options.maxContext} tokens is more than this model's ${config.maxPositions} (max_position_embeddings)`, "maxContext");
+  }
   // A LoRA adapter is merged into the weights as they are read.
   const source: TensorSource = options.lora ? new LoraMergedSource(opened.source, readPeftAdapter(options.lora)) : opened.source;
   try {

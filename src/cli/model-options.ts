@@ -5,7 +5,9 @@ import { QUANT_DTYPES } from "../backends/weight-dtype.js";
 import type { QuantDtype } from "../backends/ops.js";
 import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
 import { readHfConfig } from "../formats/hf-config.js";
-import { BadPathError } from "../errors.js";
+import { BadFileError, BadPathError } from "../errors.js";
+import { openCheckpoint } from "../api/open-checkpoint.js";
+import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { UsageError, numberFlag } from "./command.js";
 
 export const MODEL_FLAGS = {
@@ -62,4 +64,14 @@ export async function resolveModelFolder(reference: string, command: string): Pr
   if (/\.gguf$/i.test(dir)) throw new BadPathError(dir, `is a GGUF file; ${command} works on a Hugging Face model folder (config.json + safetensors)`);
   readHfConfig(dir); // a folder without a readable Gemma config.json is a one-line error here, before any work
   return dir;
+}
+
+/** For commands that need only the tokenizer (tokenize, prompt): a folder's tokenizer.json and chat template, or
+ *  the tokenizer a GGUF file carries in its metadata; a Hub name must be in the cache (no weights are fetched). */
+export async function loadCliTokenizer(reference: string): Promise<Tokenizer> {
+  const path = await resolveModelReference(reference);
+  if (!/\.gguf$/i.test(path)) return Tokenizer.load(path);
+  const tokenizer = await openCheckpoint(path).tokenizer();
+  if (!tokenizer) throw new BadFileError(path, "holds no tokenizer in its metadata (tokenizer.ggml.*)");
+  return tokenizer;
 }

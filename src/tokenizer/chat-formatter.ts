@@ -64,6 +64,7 @@ export class ChatFormatter {
 /** Messages must be objects with a string role; content a string, a list of parts, or absent. */
 export function checkMessages(messages: unknown): asserts messages is readonly ChatMessage[] {
   if (!Array.isArray(messages)) throw new BadRequestError("messages must be a list", "messages");
+  if (messages.length === 0) throw new BadRequestError("messages is empty (a conversation needs at least one message)", "messages");
   for (const [i, m] of messages.entries()) {
     if (typeof m !== "object" || m === null || Array.isArray(m)) throw new BadRequestError(`messages[${i}] must be an object`, "messages");
     const { role, content } = m as Record<string, unknown>;

@@ -39,7 +39,7 @@ ${HELP}`,
       ...MODEL_FLAGS, ...SAMPLING_FLAGS,
       system: { type: "string" }, think: { type: "boolean" }, tools: { type: "string" }, "max-new-tokens": { type: "string" },
     });
-    if (positionals.length > 1 || (positionals.length === 1 && values.model !== undefined)) throw new UsageError("gemma4 chat takes at most one MODEL");
+    if (positionals.length > 1 || (positionals.length === 1 && values.model !== undefined)) throw new UsageError("give at most one MODEL");
     const reference = values.model ?? positionals[0] ?? defaultModelDir();
     const maxNewTokens = numberFlag("max-new-tokens", values["max-new-tokens"], { min: 1, integer: true });
     const tools = values.tools !== undefined ? readToolsFile(values.tools) : null;

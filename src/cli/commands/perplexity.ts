@@ -13,6 +13,8 @@ import { loadTrainableModel } from "../../train/load-trainable-model.js";
 import { nextTokenExample } from "../../train/trainable-model.js";
 import { type CliCommand, idListFlag, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
+import { resolveModelFolder } from "../model-options.js";
+import { readHfConfig } from "../../formats/hf-config.js";
 
 export const perplexityCommand: CliCommand = {
   name: "perplexity",
@@ -32,10 +34,12 @@ export const perplexityCommand: CliCommand = {
       model: { type: "string" }, data: { type: "string" }, "prompt-ids": { type: "string" }, lora: { type: "string" },
       "sequence-length": { type: "string" }, "max-sequences": { type: "string" }, json: { type: "boolean" },
     });
-    const dir = modelOrDefault(positionals, values.model, defaultModelDir);
     if ((values.data === undefined) === (values["prompt-ids"] === undefined)) throw new UsageError("give exactly one of --data FILE and --prompt-ids IDS", "data");
     const sequenceLength = numberFlag("sequence-length", values["sequence-length"], { min: 2, integer: true }) ?? 256;
     const maxSequences = numberFlag("max-sequences", values["max-sequences"], { min: 1, integer: true }) ?? Infinity;
+    const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "perplexity");
+    const { config } = readHfConfig(dir);
+    if (sequenceLength + 1 > config.maxPositions) throw new UsageError(`--sequence-length ${sequenceLength} needs ${sequenceLength + 1} positions, more than this model's ${config.maxPositions}`, "sequence-length");
     const model = loadTrainableModel(dir, values.lora ?? null);
     let sum = 0;
     let tokens = 0;

@@ -5,19 +5,20 @@
 import { BadFileError, BadRequestError } from "../../errors.js";
 import { ChatFormatter, checkMessages } from "../../tokenizer/chat-formatter.js";
 import type { ChatFormatOptions, ChatMessage, ToolDefinition } from "../../tokenizer/chat-types.js";
-import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
-import { Tokenizer } from "../../tokenizer/tokenizer.js";
 import type { CliCommand } from "../command.js";
-import { parseCommandLine, UsageError } from "../command.js";
+import { modelOrDefault, parseCommandLine, UsageError } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
+import { loadCliTokenizer } from "../model-options.js";
 import { readJsonFile } from "../json-input.js";
 import { readTools } from "../tool-file.js";
 
 export const promptCommand: CliCommand = {
   name: "prompt",
   summary: "print the exact prompt text a model sees for a conversation; needs only tokenizer files",
-  usage: `usage: gemma4 prompt MODEL --messages FILE.json [--tools FILE.json] [--think] [--no-generation-prompt] [--builtin] [--format text|json]
+  usage: `usage: gemma4 prompt [MODEL] --messages FILE.json [--tools FILE.json] [--think] [--no-generation-prompt] [--builtin] [--format text|json]
 
-  MODEL                   a model folder holding tokenizer.json (and its chat template), or a cached Hub model org/name; --model also accepted
+  MODEL                   a model folder holding tokenizer.json (and its chat template), a .gguf file, or a cached Hub model
+                          org/name; --model also accepted; without it, the bundled default model
   --messages FILE         a JSON list of messages ({"role": "user", "content": "…"}, …) or {"messages": […], "tools": […]}
   --tools FILE            OpenAI-style tool definitions: a JSON list or {"tools": […]}
   --think                 turn thinking on (Gemma 4: <|think|> at the top of the system turn)
@@ -34,8 +35,7 @@ export const promptCommand: CliCommand = {
       builtin: { type: "boolean" },
       format: { type: "string" },
     });
-    const model = values.model ?? positionals[0];
-    if (model === undefined) throw new UsageError("missing MODEL (a folder holding tokenizer.json; also accepted as --model)", "model");
+    const model = modelOrDefault(positionals, values.model, defaultModelDir);
     if (positionals.length > (values.model === undefined ? 1 : 0)) throw new UsageError(`unexpected argument ${JSON.stringify(positionals.at(-1))}`);
     if (values.messages === undefined) throw new UsageError("missing --messages FILE.json", "messages");
     const format = values.format ?? "text";
@@ -43,8 +43,7 @@ export const promptCommand: CliCommand = {
 
     const { messages, tools: inlineTools } = readMessages(values.messages);
     const tools = values.tools !== undefined ? readTools(values.tools, readJsonFile(values.tools)) : inlineTools;
-    // A folder, or a Hub model already in the cache (`gemma4 pull` fetches it); no weights are read.
-    const tokenizer = await Tokenizer.load(await resolveModelReference(model));
+    const tokenizer = await loadCliTokenizer(model);
     const formatter = new ChatFormatter(tokenizer, { builtin: values.builtin ?? false });
     const options: ChatFormatOptions = {
       ...(tools ? { tools } : {}),

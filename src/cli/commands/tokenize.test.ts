@@ -62,10 +62,21 @@ describe("gemma4 tokenize", () => {
     assert.deepEqual(lines, [{ ids, text: "<bos><|turn>user\nhi" }, { ids: [105], text: "<|turn>" }]);
   });
 
+  it("TEXT alone uses the bundled default model; a GGUF file's tokenizer is the folder's", () => {
+    const alone = gemma4("tokenize", "Hello world", "--format", "json");
+    const explicit = gemma4("tokenize", join(PACKAGE_ROOT, "models", "default"), "Hello world", "--format", "json");
+    assert.equal(alone.status, 0, alone.stderr);
+    assert.equal(alone.stdout, explicit.stdout);
+    const gguf = join(tmp, "default.gguf");
+    const converted = gemma4("convert", join(PACKAGE_ROOT, "models", "default"), "--to", "gguf", "--out", gguf);
+    assert.equal(converted.status, 0, converted.stderr);
+    assert.equal(gemma4("tokenize", gguf, "Hello world", "--format", "json").stdout, explicit.stdout);
+  });
+
   it("gives one-line errors and exit 2 for bad folders, files and arguments", () => {
     userError(gemma4("tokenize", join(tmp, "missing"), "x"), /missing: no such folder/);
     userError(gemma4("tokenize", tmp, "x"), /tokenizer\.json/);
-    userError(gemma4("tokenize", GEMMA4_MINI_DIR), /TEXT or --file/);
+    userError(gemma4("tokenize"), /TEXT or --file/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "x", "--file", "f.jsonl"), /TEXT or --file/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "x", "--format", "xml"), /--format/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "1,x", "--detokenize"), /not a token id/);

@@ -3,11 +3,11 @@
  * text of ids. Needs only the tokenizer files of the folder, no weights.
  */
 import { BadFileError } from "../../errors.js";
-import { resolveModelReference } from "../../formats/hub/resolve-model-reference.js";
-import { Tokenizer } from "../../tokenizer/tokenizer.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
+import { defaultModelDir } from "../default-model.js";
 import { readJsonlFile } from "../json-input.js";
+import { loadCliTokenizer } from "../model-options.js";
 
 type Format = "text" | "json" | "jsonl";
 
@@ -24,9 +24,10 @@ interface Decoded {
 export const tokenizeCommand: CliCommand = {
   name: "tokenize",
   summary: "show a text's token ids and pieces (or the text of ids); needs only tokenizer files",
-  usage: `usage: gemma4 tokenize MODEL (TEXT | --file TEXTS.jsonl) [--special] [--format text|json|jsonl] [--detokenize]
+  usage: `usage: gemma4 tokenize [MODEL] (TEXT | --file TEXTS.jsonl) [--special] [--format text|json|jsonl] [--detokenize]
 
-  MODEL         a model folder holding tokenizer.json (no weights needed), or a cached Hub model org/name; --model also accepted
+  MODEL         a model folder holding tokenizer.json (no weights needed), a .gguf file, or a cached Hub model org/name;
+                --model also accepted; without it, the bundled default model
   TEXT          the text to encode; with --detokenize, token ids ("2,9259,107" or "[2, 9259, 107]")
   --file PATH   JSON Lines, one input a line: a string or {"text": …}; with --detokenize a list of ids or {"ids": […]}
   --special     encoding: add the tokenizer's special tokens (Gemma 1-3: <bos>; Gemma 4 adds none)
@@ -41,17 +42,17 @@ export const tokenizeCommand: CliCommand = {
       format: { type: "string" },
       detokenize: { type: "boolean" },
     });
-    const model = values.model ?? positionals[0];
-    const rest = values.model !== undefined ? positionals : positionals.slice(1);
-    if (model === undefined) throw new UsageError("missing MODEL (a folder holding tokenizer.json; also accepted as --model)", "model");
+    // MODEL TEXT, or TEXT alone (the bundled default model, or --model); with --file, the one positional is MODEL.
+    const modelFirst = values.model === undefined && (positionals.length >= 2 || (positionals.length === 1 && values.file !== undefined));
+    const model = values.model ?? (modelFirst ? positionals[0]! : defaultModelDir());
+    const rest = modelFirst ? positionals.slice(1) : positionals;
     if (rest.length > 1) throw new UsageError(`give one TEXT (quote it), not ${rest.length} arguments`, "text");
     if ((rest.length === 1) === (values.file !== undefined)) throw new UsageError("give either TEXT or --file TEXTS.jsonl", "text");
     const format = (values.format ?? "text") as Format;
     if (!["text", "json", "jsonl"].includes(format)) throw new UsageError(`--format must be text, json or jsonl, not ${JSON.stringify(values.format)}`, "format");
     const special = values.special ?? false;
 
-    // A folder, or a Hub model already in the cache (`gemma4 pull` fetches it); no weights are read.
-    const tokenizer = await Tokenizer.load(await resolveModelReference(model));
+    const tokenizer = await loadCliTokenizer(model);
     const single = rest.length === 1;
     const results: (Encoded | Decoded)[] = [];
     if (values.detokenize) {
