@@ -6,4 +6,4 @@ import { serveStatic } from "../dist/web/static-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const server = await serveStatic(root, Number(process.argv[2] ?? 8080));
-console.log(`serving ${root} at ${server.url}/web/index.html?model=../models/default&text=Call%20me%20Ishmael.&tokens=40`);
+console.log(`serving ${root}: open ${server.url}/web/index.html`);

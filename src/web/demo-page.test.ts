@@ -95,6 +95,22 @@ test("web demo in headless Chromium: transformers' greedy tokens on WebGPU; text
       assert.equal(result.text, nodeChat!.text);
     });
 
+    await t.test("the page's form: the model loads once, then each prompt is generated with it", async () => {
+      await page.goto(`${server.url}/web/index.html?backend=cpu`);
+      const status = (): Promise<string | undefined> => page.evaluate(() => (globalThis as { gemmaDemo?: DemoResult }).gemmaDemo?.status);
+      await page.waitForFunction(() => ["ready", "error"].includes((globalThis as { gemmaDemo?: DemoResult }).gemmaDemo?.status ?? ""), undefined, { timeout: 60_000 });
+      assert.equal(await status(), "ready", consoleLines.join(" / "));
+      for (const [mode, input, expected] of [["text", text, node!.text], ["chat", "Where is the whale?", nodeChat!.text]] as const) {
+        await page.locator("#mode").selectOption(mode);
+        await page.locator("#input").fill(input);
+        await page.locator("#tokens").fill("24");
+        await page.locator("#generate").click();
+        await page.waitForFunction(() => ["done", "error"].includes((globalThis as { gemmaDemo?: DemoResult }).gemmaDemo?.status ?? ""), undefined, { timeout: 60_000 });
+        assert.equal(await page.locator("#answer").textContent(), expected, mode);
+        await page.evaluate(() => { (globalThis as { gemmaDemo?: DemoResult }).gemmaDemo!.status = "ready"; });
+      }
+    });
+
     await t.test("a bad backend or a missing folder is an error in the page, not a hang", async () => {
       const bad = await page.goto(`${server.url}/web/index.html?backend=tpu`).then(() => page.waitForFunction(() => (globalThis as { gemmaDemo?: DemoResult }).gemmaDemo?.status === "error", undefined, { timeout: 30_000 }))
         .then(() => page.evaluate(() => (globalThis as { gemmaDemo?: DemoResult }).gemmaDemo!));

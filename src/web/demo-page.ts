@@ -4,12 +4,13 @@
  * GPU too, so each step reads back a few candidates; without WebGPU (or with backend=cpu) the CPU kernels run
  * as WebAssembly SIMD on the page's thread.
  * URL parameters:
- *   model    the folder's URL (default ../test/fixtures/hf/gemma4-dense)
+ *   model    the folder's URL (default ../models/default, the bundled model)
  *   backend  webgpu | cpu | auto (default auto: WebGPU when the browser has an adapter, else cpu)
  *   prompt   comma-separated token ids (plain generation), or
  *   text     a text to continue (needs tokenizer.json), or
- *   chat     a user message to answer in the model's chat format
- *   tokens   how many tokens to generate, greedy (default 8)
+ *   chat     a user message to answer in the model's chat format;
+ *            with none of the three, the page loads the model once and asks in a form
+ *   tokens   how many tokens to generate, greedy (default 64)
  * The result is shown and left in `globalThis.gemmaDemo` for tests.
  */
 import type { Model } from "../api/model.js";
@@ -28,7 +29,8 @@ export type DemoPrompt =
   | { readonly kind: "chat"; readonly message: string };
 
 export interface DemoResult {
-  status: "running" | "done" | "error";
+  /** "ready": the model is loaded and the page's form waits for a prompt. */
+  status: "running" | "ready" | "done" | "error";
   /** The backend that ran, with its device (the WebGPU adapter or the CPU kernels). */
   backend?: string;
   /** Generated token ids (for an ids prompt). */
@@ -65,93 +67,155 @@ async function createPageBackend(kind: DemoBackend, log: (line: string) => void)
   return { backend, description: `cpu: ${backend.variant} kernels (WebAssembly), 1 thread`, dispose: () => {} };
 }
 
-/** Loads the model at `modelUrl` on `backendKind` and generates `count` greedy tokens after `prompt`. */
-export async function runDemo(modelUrl: string, backendKind: DemoBackend, prompt: DemoPrompt, count: number, log: (line: string) => void,
-  onText: (text: string) => void = () => {}): Promise<Omit<DemoResult, "status" | "log">> {
-  const { backend, description, dispose } = await createPageBackend(backendKind, log);
-  log(description);
-  let model: Model | null = null;
+export interface DemoModel {
+  readonly model: Model;
+  /** The backend that runs it, with its device. */
+  readonly description: string;
+  dispose(): void;
+}
+
+/** Loads the model folder at `modelUrl` onto a backend of `backendKind`. */
+export async function loadDemoModel(modelUrl: string, backendKind: DemoBackend, log: (line: string) => void): Promise<DemoModel> {
+  const page = await createPageBackend(backendKind, log);
+  log(page.description);
   try {
     const t0 = performance.now();
-    model = await loadModelFromUrl(modelUrl, backend, prompt.kind === "ids" ? { maxContext: prompt.ids.length + count } : {});
+    const model = await loadModelFromUrl(modelUrl, page.backend);
     const c = model.config;
     log(`model: ${c.modelType}, ${c.numLayers} layers, hidden ${c.hiddenDim}, vocab ${c.vocabSize}, loaded in ${(performance.now() - t0).toFixed(0)} ms`);
-    const start = performance.now();
-    let first = start;
-    let generated = 0;
-    const tick = (): void => {
-      if (generated++ === 0) first = performance.now();
-    };
-    const result: Omit<DemoResult, "status" | "log"> = { backend: description };
-    if (prompt.kind === "ids") {
-      const tokens: number[] = [];
-      for await (const token of model.stream(prompt.ids, { greedy: true, maxNewTokens: count, stopTokenIds: [] })) {
-        tick();
-        tokens.push(token.id);
-      }
-      result.tokens = tokens;
-      log(`tokens: ${tokens.join(", ")}`);
-    } else {
-      let text = "";
-      const events = prompt.kind === "text"
-        ? model.complete({ prompt: prompt.text, greedy: true, maxNewTokens: count })
-        : model.chat({ messages: [{ role: "user", content: prompt.message }], greedy: true, maxNewTokens: count });
-      for await (const event of events) {
-        if (event.type === "token") tick();
-        if (event.type === "text" || event.type === "content") {
-          text += event.text;
-          onText(text);
-        }
-      }
-      result.text = text;
-    }
-    const end = performance.now();
-    log(`prefill + first token ${(first - start).toFixed(0)} ms (includes shader compiles on WebGPU); then ${generated > 1 ? ((end - first) / (generated - 1)).toFixed(1) : "-"} ms/token`);
-    return result;
-  } finally {
-    model?.dispose();
-    dispose();
+    return { model, description: page.description, dispose: () => { model.dispose(); page.dispose(); } };
+  } catch (e) {
+    page.dispose();
+    throw e;
   }
 }
 
-/** The prompt the page's URL asks for. */
-export function promptFromParams(params: URLSearchParams): DemoPrompt {
+/** Generates `count` greedy tokens after `prompt`: token ids for an ids prompt, else the text (streamed to `onText`). */
+export async function generateDemo(model: Model, prompt: DemoPrompt, count: number, log: (line: string) => void,
+  onText: (text: string) => void = () => {}): Promise<Pick<DemoResult, "tokens" | "text">> {
+  const start = performance.now();
+  let first = start;
+  let generated = 0;
+  const tick = (): void => {
+    if (generated++ === 0) first = performance.now();
+  };
+  const result: Pick<DemoResult, "tokens" | "text"> = {};
+  if (prompt.kind === "ids") {
+    const tokens: number[] = [];
+    for await (const token of model.stream(prompt.ids, { greedy: true, maxNewTokens: count, stopTokenIds: [] })) {
+      tick();
+      tokens.push(token.id);
+    }
+    result.tokens = tokens;
+    log(`tokens: ${tokens.join(", ")}`);
+  } else {
+    let text = "";
+    const events = prompt.kind === "text"
+      ? model.complete({ prompt: prompt.text, greedy: true, maxNewTokens: count })
+      : model.chat({ messages: [{ role: "user", content: prompt.message }], greedy: true, maxNewTokens: count });
+    for await (const event of events) {
+      if (event.type === "token") tick();
+      if (event.type === "text" || event.type === "content") {
+        text += event.text;
+        onText(text);
+      }
+    }
+    result.text = text;
+  }
+  const end = performance.now();
+  log(`prefill + first token ${(first - start).toFixed(0)} ms (the first run includes shader compiles on WebGPU); then ${generated > 1 ? ((end - first) / (generated - 1)).toFixed(1) : "-"} ms/token`);
+  return result;
+}
+
+/** Loads the model at `modelUrl` on `backendKind`, generates once, and frees everything. */
+export async function runDemo(modelUrl: string, backendKind: DemoBackend, prompt: DemoPrompt, count: number, log: (line: string) => void,
+  onText: (text: string) => void = () => {}): Promise<Omit<DemoResult, "status" | "log">> {
+  const demo = await loadDemoModel(modelUrl, backendKind, log);
+  try {
+    return { backend: demo.description, ...(await generateDemo(demo.model, prompt, count, log, onText)) };
+  } finally {
+    demo.dispose();
+  }
+}
+
+/** The prompt the page's URL asks for, or null: then the page asks in its form. */
+export function promptFromParams(params: URLSearchParams): DemoPrompt | null {
   const text = params.get("text");
   if (text !== null) return { kind: "text", text };
   const chat = params.get("chat");
   if (chat !== null) return { kind: "chat", message: chat };
-  return { kind: "ids", ids: Int32Array.from((params.get("prompt") ?? "2,10,20,30").split(",").map(Number)) };
+  const ids = params.get("prompt");
+  return ids === null ? null : { kind: "ids", ids: Int32Array.from(ids.split(",").map(Number)) };
+}
+
+interface PageElement {
+  textContent: string | null;
+  value: string;
+  disabled: boolean;
+  hidden: boolean;
+  addEventListener(type: string, listener: (event: { preventDefault(): void }) => void): void;
 }
 
 interface PageGlobals {
   gemmaDemo?: DemoResult;
   location?: { search: string };
-  document?: { getElementById(id: string): { textContent: string | null } | null };
+  document?: { getElementById(id: string): PageElement | null };
 }
 
 const page = globalThis as PageGlobals;
 if (page.location && page.document) {
+  const doc = page.document;
   const params = new URLSearchParams(page.location.search);
   const result: DemoResult = { status: "running", log: [] };
   page.gemmaDemo = result;
-  const out = page.document.getElementById("output");
-  const answer = page.document.getElementById("answer");
+  const element = (id: string): PageElement | null => doc.getElementById(id);
   const log = (line: string): void => {
     result.log.push(line);
+    const out = element("output");
     if (out) out.textContent = result.log.join("\n");
   };
-  const backend = (params.get("backend") ?? "auto") as DemoBackend;
-  const fail = (message: string): void => {
+  const show = (text: string): void => {
+    const answer = element("answer");
+    if (answer) answer.textContent = text;
+  };
+  const fail = (e: unknown): void => {
+    const message = e instanceof Error ? e.message : String(e);
     log(`error: ${message}`);
     Object.assign(result, { status: "error", error: message });
   };
+  const backend = (params.get("backend") ?? "auto") as DemoBackend;
+  const count = Number(params.get("tokens") ?? "64");
+  const prompt = promptFromParams(params);
   if (!["webgpu", "cpu", "auto"].includes(backend)) {
     fail(`backend=${backend}: expected webgpu, cpu or auto`);
-  } else {
-    runDemo(params.get("model") ?? "../test/fixtures/hf/gemma4-dense", backend, promptFromParams(params), Number(params.get("tokens") ?? "8"), log,
-      (text) => { if (answer) answer.textContent = text; }).then(
+  } else if (prompt) {
+    // One generation from the URL's prompt (what the tests drive).
+    runDemo(params.get("model") ?? "../models/default", backend, prompt, count, log, show).then(
       (done) => Object.assign(result, { status: "done", ...done }),
-      (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
+      fail,
     );
+  } else {
+    // The form: load once, then generate for each submission with the loaded model.
+    loadDemoModel(params.get("model") ?? "../models/default", backend, log).then((demo) => {
+      result.backend = demo.description;
+      result.status = "ready";
+      const form = element("form");
+      const button = element("generate");
+      if (form) form.hidden = false;
+      if (button) button.disabled = false;
+      form?.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const input = element("input")?.value ?? "";
+        const asked: DemoPrompt = element("mode")?.value === "text" ? { kind: "text", text: input } : { kind: "chat", message: input };
+        const tokens = Number(element("tokens")?.value ?? count);
+        if (button) button.disabled = true;
+        result.status = "running";
+        show("");
+        generateDemo(demo.model, asked, Number.isInteger(tokens) && tokens > 0 ? tokens : count, log, show).then(
+          (done) => Object.assign(result, { status: "done", ...done }),
+          fail,
+        ).finally(() => { if (button) button.disabled = false; });
+      });
+    }, fail);
   }
 }
