@@ -8,7 +8,8 @@ import type { ChatEvent, ChatRequest, OutputConstraint } from "../engine/chat-ge
 import { ChatFormatter } from "../tokenizer/chat-formatter.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GenerationDefaults } from "../formats/hf-config.js";
-import { responseFormatConstraint } from "../engine/structured/response-constraint.js";
+import { responseFormatConstraint, vocabularyTrie } from "../engine/structured/response-constraint.js";
+import { toolNameConstraint } from "../engine/structured/tool-name-constraint.js";
 import { chat, chatStopTokenIds, complete, embed, type CompletionEvent, type CompletionRequest, type TextModelParts } from "./text-requests.js";
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
@@ -103,8 +104,13 @@ export class Model {
   }
 
   private outputConstraint(request: ChatRequest, maxNewTokens: number): OutputConstraint | null {
+    if (!this.tokenizer) return null;
+    // A required call: the answer is a tool call (its name is constrained), whatever the response format says.
+    if (request.toolChoice === "required" && request.tools && request.tools.length > 0) {
+      return toolNameConstraint(request.tools.map((t) => t.function.name), vocabularyTrie(this.tokenizer, chatStopTokenIds(this.config, this.tokenizer)));
+    }
     const format = request.responseFormat;
-    if (!format || format.type === "text" || !this.tokenizer) return null;
+    if (!format || format.type === "text") return null;
     return responseFormatConstraint(format, {
       tokenizer: this.tokenizer,
       stopIds: chatStopTokenIds(this.config, this.tokenizer),

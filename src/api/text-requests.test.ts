@@ -73,6 +73,21 @@ describe("text requests: chat, complete, embed", () => {
     await assert.rejects(collect(model.chat({ messages: [{ role: "user", content: "x" }], toolChoice: "required" })), /requires tools/);
   });
 
+  it("tool_choice required: the answer names one of the tools and opens its arguments, greedy or sampled", async () => {
+    const parameters = { type: "object", properties: { city: { type: "string" } } };
+    const tools = [{ type: "function" as const, function: { name: "get_weather", parameters } }, { type: "function" as const, function: { name: "get_time", parameters } }];
+    const names = new Set<string>();
+    for (const sampling of [{ greedy: true }, ...[1, 2, 3, 4, 5, 6].map((seed) => ({ temperature: 1.5, seed }))]) {
+      const events = await collect(model.chat({ messages: [{ role: "user", content: "Weather?" }], tools, toolChoice: "required", maxNewTokens: 10, ...sampling }));
+      const ids = events.filter((e): e is Extract<ChatEvent, { type: "token" }> => e.type === "token").map((e) => e.id);
+      const text = model.tokenizer!.decode(ids, { skipSpecialTokens: false });
+      const name = /^(get_weather|get_time)\{/.exec(text)?.[1];
+      assert.ok(name, `a tool's name and "{" first, not ${JSON.stringify(text)} (${JSON.stringify(sampling)})`);
+      names.add(name);
+    }
+    assert.ok(names.size >= 1);
+  });
+
   it("embeddings are unit vectors of the hidden size; equal inputs give equal vectors", async () => {
     const [a, b, c] = await model.embed(["a whale", [2, 100, 200], "a whale"]);
     assert.equal(a!.length, model.config.hiddenDim);
