@@ -22,6 +22,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+if (!/^[1-9][0-9]*$/.test(concurrency)) {
+  console.error(`TEST_CONCURRENCY=${JSON.stringify(concurrency)} is not a positive whole number`);
+  process.exit(2);
+}
 // Test files run side by side: give each one its share of the cores (the CPU backend's threads spin briefly
 // while they wait, so more threads than cores slow every file down). Tests of threading ask for their counts.
 const env = { ...process.env };

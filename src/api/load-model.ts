@@ -5,13 +5,12 @@
 import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
-import { BadRequestError } from "../errors.js";
 import { GemmaDecoder } from "../model/decoder.js";
 import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
 import type { TensorSource } from "../formats/tensor-source.js";
 import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
 import { readPeftAdapter } from "../train/lora/peft-adapter.js";
-import { DEFAULT_PREFILL_CHUNK, Model, type SessionLimits } from "./model.js";
+import { DEFAULT_PREFILL_CHUNK, Model, checkContextLength, type SessionLimits } from "./model.js";
 import { openCheckpoint } from "./open-checkpoint.js";
 
 export interface LoadModelOptions extends SessionLimits {
@@ -20,7 +19,7 @@ export interface LoadModelOptions extends SessionLimits {
   readonly onProgress?: (progress: LoadProgress) => void;
   /** A PEFT LoRA adapter folder, merged into the weights as they load (adapted weights become float32). */
   readonly lora?: string;
-  /** Threads of the cpu backend (default: all cores). */
+  /** Threads of the cpu backend (default: $GEMMA4_THREADS, else all cores). */
   readonly threads?: number;
   /** KV cache element type of the cpu backend (default "f32", exact against float32 transformers; "f16" halves KV memory). */
   readonly kvDtype?: KvDtype;
@@ -31,14 +30,12 @@ export interface LoadModelOptions extends SessionLimits {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   const opened = openCheckpoint(path);
   const { config } = opened;
-  if (options.maxContext !== undefined && options.maxContext > config.maxPositions) {
-    // Positions past the trained range are not an error in the arithmetic, but the model's answers there are
-    // noise: ask for what the checkpoint was made for (its max_position_embeddings).
-    throw new BadRequestError(`a context of ${options.maxContext} tokens is more than this model's ${config.maxPositions} (max_position_embeddings)`, "maxContext");
-  }
-  // A LoRA adapter is merged into the weights as they are read.
-  const source: TensorSource = options.lora ? new LoraMergedSource(opened.source, readPeftAdapter(options.lora)) : opened.source;
+  let source: TensorSource = opened.source;
   try {
+    // Checked before any weight is read (and the files closed in finally when it fails).
+    if (options.maxContext !== undefined) checkContextLength(options.maxContext, config);
+    // A LoRA adapter is merged into the weights as they are read.
+    if (options.lora) source = new LoraMergedSource(opened.source, readPeftAdapter(options.lora));
     const cpuOptions = {
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.kvDtype !== undefined ? { kvDtype: options.kvDtype } : {}),

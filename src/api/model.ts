@@ -47,6 +47,17 @@ export interface KvCacheStats {
 /** Prompt tokens per forward pass when a session is not told otherwise. */
 export const DEFAULT_PREFILL_CHUNK = 512;
 
+/**
+ * Throws unless `maxContext` is a whole number of tokens within what the checkpoint was made for: positions past
+ * its max_position_embeddings are not an error in the arithmetic, but the model's answers there are noise.
+ */
+export function checkContextLength(maxContext: number, config: ModelConfig): void {
+  if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
+  if (maxContext > config.maxPositions) {
+    throw new BadRequestError(`a context of ${maxContext} tokens is more than this model's ${config.maxPositions} (max_position_embeddings; lower --ctx / maxContext)`, "maxContext");
+  }
+}
+
 export class Model {
   private disposed = false;
   private trainable: TrainableModel | null = null;
@@ -131,7 +142,7 @@ export class Model {
   createSession(limits: SessionLimits = {}): Session {
     this.assertLive();
     const maxContext = limits.maxContext ?? this.limits.maxContext;
-    if (!Number.isInteger(maxContext) || maxContext < 1) throw new BadRequestError(`maxContext must be a positive integer, not ${maxContext}`, "maxContext");
+    checkContextLength(maxContext, this.config);
     const prefillChunk = Math.min(limits.prefillChunk ?? this.limits.prefillChunk, maxContext);
     const onDispose = (session: Session): void => { this.liveSessions.delete(session); };
     const session = new Session(this.decoder, { maxContext, prefillChunk, onDispose }, ...(this.scheduler ? [this.scheduler] : []));

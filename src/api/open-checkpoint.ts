@@ -37,7 +37,7 @@ function openFolder(dir: string): OpenedCheckpoint {
 }
 
 function openGgufFile(path: string): OpenedCheckpoint {
-  if (!path.endsWith(".gguf")) throw new BadPathError(path, "is a file, but not a .gguf file (a model is a folder with config.json, or a GGUF file)");
+  if (!/\.gguf$/i.test(path)) throw new BadPathError(path, "is a file, but not a .gguf file (a model is a folder with config.json, or a GGUF file)");
   // Block-quantized tensors stay in their blocks: backends compute on them (or expand what they cannot).
   const gguf = GgufModel.open(path);
   return {

@@ -104,6 +104,12 @@ describe("gemma4 CLI", () => {
       [["finetune", join(out, "missing"), "--data", CLI], /missing: no such folder/],
       [["finetune", out, "--data", CLI], /no config\.json: not a Hugging Face model folder/],
       [["finetune", "--data", CLI, "--micro-batch", "3", "--batch-size", "2"], /--micro-batch \(3\) cannot exceed --batch-size \(2\)/],
+      // Limits of the model: its context, its positions.
+      [["run", "Hi", "--ctx", "5000"], /a context of 5000 tokens is more than this model's 2048 \(max_position_embeddings; lower --ctx/],
+      [["perplexity", "--data", CLI, "--sequence-length", "2049"], /--sequence-length 2049 is more than this model's 2048 positions/],
+      [["finetune", "--data", CLI, "--sequence-length", "4096"], /--sequence-length 4096 is more than this model's 2048 positions/],
+      [["perplexity", join(out, "x.gguf"), "--prompt-ids", "2,3"], /x\.gguf: no such file/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,,3"], /"" is not a token id/],
     ];
     for (const [args, pattern] of cases) {
       const r = gemma4(...args);
@@ -114,13 +120,24 @@ describe("gemma4 CLI", () => {
     assert.ok(!readdirSync(out).some((n) => n.startsWith("bad")), "no partial output file");
   });
 
+  it("a bad GEMMA4_THREADS and an empty conversation are one-line errors", () => {
+    const threads = spawnSync(process.execPath, [CLI, "run", "Hi", "--max-new-tokens", "1"], { encoding: "utf8", env: { ...process.env, GEMMA4_THREADS: "two" } });
+    assert.equal(threads.status, 2, threads.stderr);
+    assert.match(threads.stderr, /^gemma4 run: GEMMA4_THREADS="two" is not a thread count/);
+    const empty = join(out, "empty-messages.json");
+    writeFileSync(empty, "[]");
+    const r = gemma4("prompt", "--messages", empty);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /empty-messages\.json: messages is empty/);
+  });
+
   it("finetune on too little data: one line naming the data and the numbers, exit 2, no output folder left", () => {
     const data = join(out, "short.txt");
     writeFileSync(data, "Too short.\n");
     const target = join(out, "ft-short");
     const r = gemma4("finetune", "--data", data, "--out", target, "--workers", "0");
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /short\.txt: \d+ tokens make 0 sequences of 257 tokens; training needs 2/);
+    assert.match(r.stderr, /short\.txt: \d+ tokens make 0 sequences of 257 tokens, leaving none for training/);
     assert.ok(!existsSync(target), "the output folder it created is gone");
   });
 
@@ -129,7 +146,7 @@ describe("gemma4 CLI", () => {
     writeFileSync(schema, JSON.stringify({ type: "object", properties: { a: { type: "string" } }, required: ["a"] }));
     const r = gemma4("run", "x", "--json-schema", schema, "--max-new-tokens", "3", "--greedy");
     assert.equal(r.status, 3, r.stderr);
-    assert.match(r.stderr, /reached --max-new-tokens \(3\) before its JSON ended/);
+    assert.match(r.stderr, /reached its token limit \(3 tokens: --max-new-tokens or the context\) before its JSON ended/);
   });
 
   it("chat reads every piped line: messages, /system, /save and /exit after the input has ended", () => {

@@ -34,7 +34,9 @@ export function parseCommandLine<O extends Options>(argv: readonly string[], opt
     const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
     if (ambiguous) {
       const flag = ambiguous[1]!.split(/[ ,]/).find((f) => f.startsWith("--")) ?? ambiguous[1]!;
-      const next = argv[argv.indexOf(flag) + 1] ?? "";
+      // The occurrence Node stopped at: the flag followed by something that starts with "-".
+      const at = argv.findIndex((arg, i) => arg === flag && (argv[i + 1] ?? "").startsWith("-"));
+      const next = argv[at + 1] ?? "";
       throw new UsageError(`${flag} is missing its value, or its value ${JSON.stringify(next)} starts with "-": write ${flag}=${next} if that is the value`, flag.replace(/^-+/, ""));
     }
     throw new UsageError(message.split("\n")[0] ?? String(e));
@@ -56,8 +58,9 @@ export function numberFlag(name: string, value: string | undefined, opts: { min?
 
 /** Parses "2,17,9" into token ids. */
 export function idListFlag(name: string, value: string): Int32Array {
-  const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (parts.length === 0) throw new UsageError(`--${name} needs at least one token id`, name);
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.length > 1 && parts.at(-1) === "") parts.pop(); // a trailing comma
+  if (parts.length === 1 && parts[0] === "") throw new UsageError(`--${name} needs at least one token id`, name);
   const ids = parts.map((p) => {
     const n = Number(p);
     if (!/^\d+$/.test(p) || !Number.isSafeInteger(n) || n > 0x7fffffff) throw new UsageError(`--${name}: ${JSON.stringify(p)} is not a token id`, name);

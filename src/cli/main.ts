@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `gemma4` command line. Each subcommand lives in commands/<name>.ts; this file only dispatches and
- * turns user errors into one line on stderr and exit code 2 (bugs keep their stack and exit 1).
+ * turns user errors into one line on stderr and exit code 2 (bugs keep their stack and exit 1). A command may
+ * end with another code of its own (run --json-schema: 3 when the token limit cut the JSON).
  */
 import { isGemmaError } from "../errors.js";
 import type { CliCommand } from "./command.js";

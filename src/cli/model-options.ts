@@ -71,7 +71,12 @@ export async function resolveModelFolder(reference: string, command: string): Pr
 export async function loadCliTokenizer(reference: string): Promise<Tokenizer> {
   const path = await resolveModelReference(reference);
   if (!/\.gguf$/i.test(path)) return Tokenizer.load(path);
-  const tokenizer = await openCheckpoint(path).tokenizer();
-  if (!tokenizer) throw new BadFileError(path, "holds no tokenizer in its metadata (tokenizer.ggml.*)");
-  return tokenizer;
+  const opened = openCheckpoint(path);
+  try {
+    const tokenizer = await opened.tokenizer();
+    if (!tokenizer) throw new BadFileError(path, "holds no tokenizer in its metadata (tokenizer.ggml.*)");
+    return tokenizer;
+  } finally {
+    opened.source.close();
+  }
 }

@@ -3,7 +3,7 @@
  * only when complete, so an interrupted or failed write never leaves a half-written file under the real name
  * (and a reader of the old file keeps it). On failure the temporary file is removed.
  */
-import { closeSync, copyFileSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from "node:fs";
 import { BadPathError } from "../errors.js";
 import { writeAll } from "./file-io.js";
 
@@ -17,12 +17,15 @@ export function writeThroughTemp(path: string, write: (fd: number) => void): voi
   } catch (e) {
     throw new BadPathError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
+  let open = true;
   try {
     write(fd);
+    open = false;
     closeSync(fd);
     renameInto(tmp, path);
   } catch (e) {
-    try { closeSync(fd); } catch { /* already closed */ }
+    // Close only a descriptor still ours: once closed, its number may already belong to another file.
+    if (open) try { closeSync(fd); } catch { /* nothing more to do */ }
     rmSync(tmp, { force: true });
     throw e;
   }
@@ -44,7 +47,12 @@ export function copyFileAtomic(from: string, to: string): void {
   checkWritable(to);
   const tmp = tempNameFor(to);
   try {
-    copyFileSync(from, tmp);
+    try {
+      copyFileSync(from, tmp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw code === "ENOENT" && existsSync(from) ? new BadPathError(to, "cannot write (ENOENT: its folder does not exist)", { cause: e }) : e;
+    }
     renameInto(tmp, to);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -68,8 +76,9 @@ export function tempNameFor(path: string): string {
   return `${path}.tmp-${process.pid}`;
 }
 
-/** A folder where the file should go is the user's mistake (`--out DIR`): say so before writing anything. */
-function checkWritable(path: string): void {
+/** A folder where the file should go is the user's mistake (`--out DIR`): say so before writing anything (commands
+ *  call it before their work, too). */
+export function checkWritable(path: string): void {
   let isFolder = false;
   try {
     isFolder = statSync(path).isDirectory();

@@ -48,8 +48,9 @@ describe("web chat page (headless Chromium)", () => {
       assert.ok((await first.getByTestId("content").textContent())!.length > 0);
 
       // A long answer: watch it grow token by token, then press Stop. Watch everything the message shows
-      // (thinking, tool calls, content); if the answer ends on its own (a stop token) before the click lands, start
-      // a new chat (the ended answer would crowd the context) and ask again, at most 4 times.
+      // (thinking, tool calls, content). Greedy, the answer is the same each time (473 tokens here); only the click
+      // can race its end on a slow machine, so if it ended first, start a new chat (the ended answer would crowd
+      // the context) and try again, at most 4 times.
       await page.locator("#max-tokens").fill("800");
       let stoppedByUs = false;
       const seen: string[] = [];

@@ -4,7 +4,7 @@
  * same decoder, engine, chat formatting, tool-call parsing and structured output — on a backend the page made
  * (WebGPU, or the CPU kernels as WebAssembly).
  */
-import { DEFAULT_PREFILL_CHUNK, Model, type SessionLimits } from "../api/model.js";
+import { DEFAULT_PREFILL_CHUNK, Model, checkContextLength, type SessionLimits } from "../api/model.js";
 import type { Backend } from "../backends/ops.js";
 import { BadPathError } from "../errors.js";
 import { parseHfConfig } from "../formats/hf-config.js";
@@ -49,6 +49,7 @@ export async function loadModelFromUrl(url: string, backend: Backend, limits: Se
   const generationText = await folder.read("generation_config.json");
   const generation = generationText === null ? null : JsonFields.parse(folder.pathOf("generation_config.json"), generationText);
   const { config, generationDefaults } = parseHfConfig(JsonFields.parse(folder.pathOf("config.json"), configText), generation);
+  if (limits.maxContext !== undefined) checkContextLength(limits.maxContext, config);
 
   const weightBytes = await folder.bytes("model.safetensors");
   if (weightBytes === null) {

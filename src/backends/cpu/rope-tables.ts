@@ -7,10 +7,11 @@
 import { ropeAngles, type RopeAngles } from "../rope-angles.js";
 
 
-/** Position sets kept (a batch of 8 sequences plus the batch itself fit), within a memory budget: a prefill
- *  chunk's tables are large (8,192 positions x 256 frequencies x cos and sin = 16 MB), a decode step's tiny. */
+/** Position sets kept, within a memory budget: a prefill chunk's tables are large (8,192 positions x 256
+ *  frequencies x cos and sin = 16 MB), a decode step's tiny. A batch of up to 11 sequences plus the batch itself
+ *  fit (the server's default batch is 8); a larger batch cycles through the sets and recomputes them, as before. */
 const MAX_POSITION_SETS = 12;
-const MAX_CACHED_VALUES = 1 << 23; // 32 MB of float32, beside the newest set (always kept)
+const MAX_CACHED_VALUES = 1 << 23; // 32 MB of float32 in all; the newest set is kept even when alone larger
 
 interface PositionSet {
   readonly positions: Int32Array;

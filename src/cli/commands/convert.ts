@@ -5,13 +5,15 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { BadFileError, BadPathError } from "../../errors.js";
+import { BadFileError } from "../../errors.js";
 import { convertToGguf } from "../../formats/gguf/convert-to-gguf.js";
 import { isQuantMix, QUANT_MIXES, type QuantMix } from "../../formats/gguf/gguf-quant-plan.js";
 import { readHfConfig } from "../../formats/hf-config.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
 import { modelOrDefault, parseCommandLine, UsageError, type CliCommand } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
+import { resolveModelFolder } from "../model-options.js";
+import { checkWritable } from "../../formats/atomic-write.js";
 
 export function quantMixFlag(value: string | undefined, fallback: QuantMix): QuantMix {
   if (value === undefined) return fallback;
@@ -53,13 +55,13 @@ export const convertCommand: CliCommand = {
     const { values, positionals } = parseCommandLine(argv, {
       model: { type: "string" }, to: { type: "string" }, quant: { type: "string" }, out: { type: "string" },
     });
-    const dir = modelOrDefault(positionals, values.model, defaultModelDir);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
     if (values.to === undefined) throw new UsageError("missing --to (the only format is gguf)", "to");
     if (values.to.toLowerCase() !== "gguf") throw new UsageError(`--to must be gguf, not ${JSON.stringify(values.to)}`, "to");
     const mix = quantMixFlag(values.quant, "F16");
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadPathError(dir, "is not a model folder");
+    const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "convert");
     const out = values.out ?? join(dirname(resolve(dir)), `${basename(resolve(dir))}-${mix}.gguf`);
+    checkWritable(out);
     const { config } = readHfConfig(dir);
     const tokenizerPath = join(dir, "tokenizer.json");
     const tokenizerJson = existsSync(tokenizerPath) ? readJson(tokenizerPath) : null;

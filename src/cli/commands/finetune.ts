@@ -11,7 +11,7 @@ import { makeOutputFolder } from "../../formats/atomic-write.js";
 import { parseHfConfig } from "../../formats/hf-config.js";
 import { JsonFields } from "../../formats/json-fields.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
-import type { DataDescriptor } from "../../train/data/example-source.js";
+import { heldOutCount, type DataDescriptor } from "../../train/data/example-source.js";
 import { prepareTrainingData } from "../../train/data/prepare-training-data.js";
 import { loadTextTokenizer } from "../../train/load-text-tokenizer.js";
 import { DEFAULT_LORA_TARGETS } from "../../train/lora/lora-spec.js";
@@ -85,14 +85,16 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
   const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "finetune");
   const configJson = readFileSync(join(dir, "config.json"), "utf8");
   const { config } = parseHfConfig(JsonFields.parse(join(dir, "config.json"), configJson), null);
+  if (L > config.maxPositions) throw new UsageError(`--sequence-length ${L} is more than this model's ${config.maxPositions} positions`, "sequence-length");
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
     const p = await prepareTrainingData(path, join(out, "data", `${name}.tokens`), await loadTextTokenizer(dir));
     process.stderr.write(`${path}: ${plural(p.documents, "document")}, ${plural(p.tokens, "token")} (${p.trainableTokens} with loss)\n`);
     const sequences = Math.floor((p.tokens - 1) / L);
-    const needed = name === "train" && !values.validation && fraction > 0 ? 2 : 1; // one is held out for validation
-    if (sequences < needed) {
-      throw new BadRequestError(`${path}: ${plural(p.tokens, "token")} make ${plural(sequences, "sequence")} of ${L + 1} tokens; ${name === "train" ? "training" : "validation"} needs ${needed}${needed === 2 ? " (one is held out for validation; or --validation-fraction 0)" : ""}: give more data or a shorter --sequence-length`, name === "train" ? "data" : "validation");
+    const held = name === "train" && !values.validation && fraction > 0 && sequences > 0 ? heldOutCount(sequences, fraction) : 0;
+    if (sequences - held < 1) {
+      const split = held > 0 ? `, and --validation-fraction ${fraction} holds out ${held}` : "";
+      throw new BadRequestError(`${path}: ${plural(p.tokens, "token")} make ${plural(sequences, "sequence")} of ${L + 1} tokens${split}, leaving none for ${name === "train" ? "training" : "validation"}: give more data, a shorter --sequence-length${held > 0 ? " or a smaller --validation-fraction" : ""}`, name === "train" ? "data" : "validation");
     }
     return p.path;
   };

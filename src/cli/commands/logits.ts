@@ -4,6 +4,7 @@ import type { CliCommand } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
 import { UsageError, idListFlag, modelOrDefault, parseCommandLine } from "../command.js";
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadCliModel } from "../model-options.js";
+import { checkWritable } from "../../formats/atomic-write.js";
 
 export const logitsCommand: CliCommand = {
   name: "logits",
@@ -18,6 +19,7 @@ ${MODEL_FLAGS_HELP}`,
     const reference = modelOrDefault(positionals, values.model, defaultModelDir);
     if (values["prompt-ids"] === undefined) throw new UsageError("--prompt-ids is required", "prompt-ids");
     if (values.out === undefined) throw new UsageError("--out FILE.safetensors is required", "out");
+    checkWritable(values.out);
     const prompt = idListFlag("prompt-ids", values["prompt-ids"]);
     const model = await loadCliModel(reference, values);
     try {

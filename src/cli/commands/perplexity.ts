@@ -39,12 +39,15 @@ export const perplexityCommand: CliCommand = {
     const maxSequences = numberFlag("max-sequences", values["max-sequences"], { min: 1, integer: true }) ?? Infinity;
     const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "perplexity");
     const { config } = readHfConfig(dir);
-    if (sequenceLength + 1 > config.maxPositions) throw new UsageError(`--sequence-length ${sequenceLength} needs ${sequenceLength + 1} positions, more than this model's ${config.maxPositions}`, "sequence-length");
+    // A sequence of L inputs takes positions 0 … L−1 (its last token is only a target).
+    if (values.data !== undefined && sequenceLength > config.maxPositions) throw new UsageError(`--sequence-length ${sequenceLength} is more than this model's ${config.maxPositions} positions`, "sequence-length");
     const model = loadTrainableModel(dir, values.lora ?? null);
     let sum = 0;
     let tokens = 0;
     if (values["prompt-ids"] !== undefined) {
-      const r = model.evaluate([nextTokenExample(idListFlag("prompt-ids", values["prompt-ids"]))]);
+      const ids = idListFlag("prompt-ids", values["prompt-ids"]);
+      if (ids.length - 1 > config.maxPositions) throw new UsageError(`--prompt-ids: ${ids.length} ids need ${ids.length - 1} positions, more than this model's ${config.maxPositions}`, "prompt-ids");
+      const r = model.evaluate([nextTokenExample(ids)]);
       sum = r.sum;
       tokens = r.tokens;
     } else {

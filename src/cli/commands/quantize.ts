@@ -6,6 +6,7 @@ import { QUANT_MIXES } from "../../formats/gguf/gguf-quant-plan.js";
 import { quantizeGguf } from "../../formats/gguf/quantize-gguf.js";
 import { parseCommandLine, UsageError, type CliCommand } from "../command.js";
 import { quantMixFlag } from "./convert.js";
+import { checkWritable } from "../../formats/atomic-write.js";
 
 export const quantizeCommand: CliCommand = {
   name: "quantize",
@@ -23,6 +24,7 @@ export const quantizeCommand: CliCommand = {
     const mix = quantMixFlag(values.quant, "Q8_0");
     if (!existsSync(input) || !statSync(input).isFile()) throw new BadPathError(input, "no such GGUF file");
     if (resolve(input) === resolve(output)) throw new UsageError("OUT.gguf must differ from IN.gguf");
+    checkWritable(output);
     const started = Date.now();
     const progress = process.stderr.isTTY ? (done: number, total: number, name: string): void => { process.stderr.write(`\r[${done}/${total}] ${name}`.padEnd(72)); } : undefined;
     const tensors = quantizeGguf(input, output, mix, progress);

@@ -89,7 +89,7 @@ ${MODEL_FLAGS_HELP}`,
             usage = event.usage;
             // Constrained decoding guarantees valid JSON only if it may finish: say when the budget cut it.
             if (responseFormat && event.finishReason === "length") {
-              process.stderr.write(`gemma4 run: the answer reached --max-new-tokens (${usage.completionTokens}) before its JSON ended: the JSON is incomplete (exit 3)\n`);
+              process.stderr.write(`gemma4 run: the answer reached its token limit (${usage.completionTokens} tokens: --max-new-tokens or the context) before its JSON ended: the JSON is incomplete (exit 3)\n`);
               incompleteJson = true;
             }
           }

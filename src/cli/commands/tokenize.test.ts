@@ -77,6 +77,7 @@ describe("gemma4 tokenize", () => {
     userError(gemma4("tokenize", join(tmp, "missing"), "x"), /missing: no such folder/);
     userError(gemma4("tokenize", tmp, "x"), /tokenizer\.json/);
     userError(gemma4("tokenize"), /TEXT or --file/);
+    userError(gemma4("tokenize", GEMMA4_MINI_DIR), /is a model, but no TEXT was given/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "x", "--file", "f.jsonl"), /TEXT or --file/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "x", "--format", "xml"), /--format/);
     userError(gemma4("tokenize", GEMMA4_MINI_DIR, "1,x", "--detokenize"), /not a token id/);

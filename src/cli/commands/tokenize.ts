@@ -2,6 +2,7 @@
  * `gemma4 tokenize MODEL (TEXT | --file TEXTS.jsonl)`: the ids and pieces of a text, or with --detokenize the
  * text of ids. Needs only the tokenizer files of the folder, no weights.
  */
+import { statSync } from "node:fs";
 import { BadFileError } from "../../errors.js";
 import type { CliCommand } from "../command.js";
 import { parseCommandLine, UsageError } from "../command.js";
@@ -46,6 +47,9 @@ export const tokenizeCommand: CliCommand = {
     const modelFirst = values.model === undefined && (positionals.length >= 2 || (positionals.length === 1 && values.file !== undefined));
     const model = values.model ?? (modelFirst ? positionals[0]! : defaultModelDir());
     const rest = modelFirst ? positionals.slice(1) : positionals;
+    if (!modelFirst && values.model === undefined && rest.length === 1 && values.file === undefined && looksLikeModel(rest[0]!)) {
+      throw new UsageError(`${rest[0]} is a model, but no TEXT was given (tokenize MODEL TEXT, or TEXT alone for the default model)`, "text");
+    }
     if (rest.length > 1) throw new UsageError(`give one TEXT (quote it), not ${rest.length} arguments`, "text");
     if ((rest.length === 1) === (values.file !== undefined)) throw new UsageError("give either TEXT or --file TEXTS.jsonl", "text");
     const format = (values.format ?? "text") as Format;
@@ -103,4 +107,14 @@ function parseIds(text: string, field: string): number[] {
     if (!/^\d+$/.test(p) || !Number.isSafeInteger(Number(p))) throw new UsageError(`${field}: ${JSON.stringify(p)} is not a token id`, "text");
     return Number(p);
   });
+}
+
+/** A lone argument that names a model (a folder, a .gguf file, hf:org/name) rather than text to tokenize. */
+function looksLikeModel(arg: string): boolean {
+  if (/^hf:/.test(arg)) return true;
+  try {
+    return statSync(arg).isDirectory() || /\.gguf$/i.test(arg);
+  } catch {
+    return false;
+  }
 }

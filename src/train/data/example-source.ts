@@ -35,6 +35,11 @@ export function lossMaskPath(tokensPath: string): string {
   return tokensPath.replace(/\.tokens$/, "") + ".lossmask";
 }
 
+/** Sequences a validation share of `fraction` holds out of `sequences` (at least one). */
+export function heldOutCount(sequences: number, fraction: number): number {
+  return Math.max(1, Math.round(fraction * sequences));
+}
+
 export function openExamples(descriptor: DataDescriptor): ExampleSource {
   const dataset = PackedTokenDataset.open(descriptor.path, { sequenceLength: descriptor.sequenceLength });
   const maskPath = lossMaskPath(descriptor.path);
@@ -43,7 +48,7 @@ export function openExamples(descriptor: DataDescriptor): ExampleSource {
   if (descriptor.subset) {
     const { seed, validationFraction, part } = descriptor.subset;
     const order = seededPermutation(dataset.numSequences, seed);
-    const held = Math.max(1, Math.round(validationFraction * dataset.numSequences));
+    const held = heldOutCount(dataset.numSequences, validationFraction);
     indices = part === "validation" ? order.slice(0, held) : order.slice(held);
   }
   const L = descriptor.sequenceLength;

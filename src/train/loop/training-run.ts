@@ -106,8 +106,8 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
   const numTrain = trainExamples.numExamples;
   trainExamples.close();
   if (numTrain < 1) {
-    const held = spec.data.train.subset ? " once the validation share is held out (or --validation-fraction 0)" : "";
-    throw new BadRequestError(`${spec.data.train.path}: no training examples: the data makes no sequence of ${spec.data.train.sequenceLength + 1} tokens${held}; give more data or a shorter --sequence-length`, "data");
+    const held = spec.data.train.subset ? " once the validation share is held out (or a smaller --validation-fraction)" : "";
+    throw new BadRequestError(`${spec.data.train.path}: no training examples: no sequence of ${spec.data.train.sequenceLength + 1} tokens is left${held}; give more data or a shorter --sequence-length`, "data");
   }
   makeOutputFolder(spec.outDir);
   const resumed = spec.resumeFrom ? readState(spec.resumeFrom) : null;
