@@ -110,6 +110,10 @@ describe("gemma4 CLI", () => {
       [["finetune", "--data", CLI, "--sequence-length", "4096"], /--sequence-length 4096 is more than this model's 2048 positions/],
       [["perplexity", join(out, "x.gguf"), "--prompt-ids", "2,3"], /x\.gguf: no such file/],
       [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2,,3"], /"" is not a token id/],
+      [["generate", join(HF_FIXTURES, "gemma3"), "--prompt-ids", "2", "--stop-ids", "99999"], /stop token id 99999 is outside the vocabulary/],
+      [["info", join(HF_FIXTURES, "gemma3"), "extra"], /unexpected argument "extra"/],
+      [["quantize", out, join(out, "bad.gguf"), "--quant", "Q8_0"], /is a folder, not a GGUF file/],
+      [["chat", "--temperature", "x"], /--temperature must be a number ≥ 0, not "x"/],
     ];
     for (const [args, pattern] of cases) {
       const r = gemma4(...args);

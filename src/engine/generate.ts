@@ -50,6 +50,10 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new BadRequestError(`max new tokens must be an integer ≥ 0, not ${maxNewTokens}`, "max_tokens");
   const sampler = new Sampler(options);
   const stop = new Set(options.stopTokenIds ?? defaultStopIds);
+  for (const id of options.stopTokenIds ?? []) {
+    // A stop id the model can never produce would silently never stop anything.
+    if (!(Number.isInteger(id) && id >= 0 && id < session.vocabSize)) throw new BadRequestError(`stop token id ${id} is outside the vocabulary (0..${session.vocabSize - 1})`, "stop_token_ids");
+  }
   const generated: number[] = [];
   if (maxNewTokens === 0) return;
   // Where nothing needs the whole row (no logits processors, no top logprobs) and the sampler chooses among

@@ -43,6 +43,7 @@ ${HELP}`,
     const reference = values.model ?? positionals[0] ?? defaultModelDir();
     const maxNewTokens = numberFlag("max-new-tokens", values["max-new-tokens"], { min: 1, integer: true });
     const tools = values.tools !== undefined ? readToolsFile(values.tools) : null;
+    samplingFromFlags(values); // the flags are checked before the model loads (the model's defaults come after)
     process.stderr.write(`loading ${reference} …\n`);
     const started = performance.now();
     const model = await loadCliModel(reference, values);

@@ -22,6 +22,7 @@ export const infoCommand: CliCommand = {
     const { values, positionals } = parseCommandLine(argv, {
       model: { type: "string" }, json: { type: "boolean" }, backend: { type: "string" }, threads: { type: "string" }, "kv-dtype": { type: "string" },
     });
+    if (positionals.length > (values.model === undefined ? 1 : 0)) throw new UsageError(`unexpected argument ${JSON.stringify(positionals.at(-1))}`);
     const description = describeModel(await resolveModelReference(modelOrDefault(positionals, values.model, defaultModelDir)));
     let backendLine: string | null = null;
     let kvBytes: number | null = null;

@@ -22,7 +22,8 @@ export const quantizeCommand: CliCommand = {
     const [input, output] = positionals as [string, string];
     if (values.quant === undefined) throw new UsageError("missing --quant", "quant");
     const mix = quantMixFlag(values.quant, "Q8_0");
-    if (!existsSync(input) || !statSync(input).isFile()) throw new BadPathError(input, "no such GGUF file");
+    if (!existsSync(input)) throw new BadPathError(input, "no such GGUF file");
+    if (!statSync(input).isFile()) throw new BadPathError(input, "is a folder, not a GGUF file (gemma4 convert makes a GGUF from a model folder)");
     if (resolve(input) === resolve(output)) throw new UsageError("OUT.gguf must differ from IN.gguf");
     checkWritable(output);
     const started = Date.now();

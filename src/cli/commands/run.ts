@@ -58,6 +58,7 @@ ${MODEL_FLAGS_HELP}`,
     // The bundled default model is a plain language model (see its model card): a chat-formatted prompt
     // only pushes it off the text it was trained on, so it continues the prompt instead.
     const raw = values.raw === true || (!chatOptions && resolve(reference) === DEFAULT_MODEL_DIR);
+    samplingFromFlags(values); // the flags are checked before the model loads (the model's defaults come after)
     const model = await loadCliModel(reference, values);
     const sampling = samplingFromFlags(values, model.generationDefaults);
     const abort = new AbortController();
