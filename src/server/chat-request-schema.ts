@@ -60,11 +60,14 @@ export interface ChatBody extends SamplingBody {
 const nullable = (schema: Record<string, unknown>): Record<string, unknown> => ({ anyOf: [schema, { type: "null" }] });
 const FUNCTION_NAME = { type: "string", pattern: "^[A-Za-z0-9_.-]{1,64}$" } as const;
 
+// `type` is checked before the rest, so that an image or audio part is told "type must be text" (this server
+// takes text only), not that its "text" is missing.
 const TEXT_PART = {
   type: "object",
-  additionalProperties: false,
-  required: ["type", "text"],
-  properties: { type: { enum: ["text"] }, text: { type: "string" } },
+  required: ["type"],
+  properties: { type: { enum: ["text"] } },
+  if: { properties: { type: { const: "text" } } },
+  then: { additionalProperties: false, required: ["type", "text"], properties: { type: { const: "text" }, text: { type: "string" } } },
 } as const;
 
 const TOOL_CALL = {

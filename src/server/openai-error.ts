@@ -77,6 +77,24 @@ function describeValidation(issue: AjvIssue): { message: string; param: string }
   return { param, message: `${param} ${issue.message ?? "is invalid"}${allowed}` };
 }
 
+/**
+ * The issue to report: for a value that matches none of a field's forms (anyOf), ajv lists each form's
+ * complaint first ("must be string") — the deepest one says what is actually wrong
+ * ("messages[0].content[0].type must be equal to one of the allowed values ("text")").
+ */
+function mostSpecific(issues: readonly AjvIssue[]): AjvIssue {
+  let best = issues[0]!;
+  const depth = (i: AjvIssue): number => (i.instancePath ?? "").split("/").length;
+  for (const issue of issues) {
+    if (issue.keyword === "anyOf" || issue.keyword === "oneOf") continue;
+    // Deeper wins; at the same depth, a complaint about the value (too few items, not allowed) over one about
+    // its type, which only says it is not the form that was tried first.
+    if (depth(issue) > depth(best) || best.keyword === "anyOf" || best.keyword === "oneOf"
+      || (depth(issue) === depth(best) && best.keyword === "type" && issue.keyword !== "type")) best = issue;
+  }
+  return best;
+}
+
 function field(e: object, key: string): unknown {
   return (e as Record<string, unknown>)[key];
 }
@@ -109,7 +127,7 @@ export function toOpenAiError(e: unknown): MappedError {
   if (typeof e === "object" && e !== null) {
     const validation = field(e, "validation");
     if (Array.isArray(validation) && validation.length > 0) {
-      const { message, param } = describeValidation(validation[0] as AjvIssue);
+      const { message, param } = describeValidation(mostSpecific(validation as AjvIssue[]));
       return make(400, message, "invalid_request_error", param, "invalid_value");
     }
     const code = field(e, "code");

@@ -211,5 +211,14 @@ describe("POST /v1/chat/completions and /v1/embeddings", () => {
     assert.equal(float.data[0]!.embedding.length, t.model.config.hiddenDim);
     assert.ok(res.usage.prompt_tokens > 0);
     await assert.rejects(client.embeddings.create({ model: t.modelId, input: "x", dimensions: 3 }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "dimensions");
+    await assert.rejects(client.embeddings.create({ model: t.modelId, input: [] }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "input" && /input must NOT have fewer than 1 items/.test(e.message));
+  });
+
+  it("a value of none of a field's forms is told by its deepest fault: an image part is 'type must be text'", async () => {
+    const image = [{ role: "user" as const, content: [{ type: "image_url" as const, image_url: { url: "http://example.com/a.png" } }] }];
+    await assert.rejects(client.chat.completions.create({ model: t.modelId, messages: image }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "messages[0].content[0].type" && /must be equal to one of the allowed values \("text"\)/.test(e.message));
+    await assert.rejects(client.chat.completions.create({ model: t.modelId, messages: [{ role: "user", content: [{ type: "text" } as never] }] }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === "messages[0].content[0].text" && /is required/.test(e.message));
   });
 });
