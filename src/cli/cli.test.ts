@@ -145,6 +145,18 @@ describe("gemma4 CLI", () => {
     assert.ok(!existsSync(target), "the output folder it created is gone");
   });
 
+  it("finetune --resume of a LoRA checkpoint with --full says which flag it needs", () => {
+    const data = join(out, "long.txt");
+    writeFileSync(data, `${"word ".repeat(400)}\n`);
+    const target = join(out, "ft-resume");
+    const flags = ["--data", data, "--workers", "0", "--sequence-length", "16", "--batch-size", "2", "--micro-batch", "1"];
+    const first = gemma4("finetune", ...flags, "--out", target, "--steps", "2", "--save-every", "1");
+    assert.equal(first.status, 0, first.stderr);
+    const r = gemma4("finetune", ...flags, "--out", target, "--steps", "3", "--full", "--resume", join(target, "checkpoints", "step-1"));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /step-1: is a checkpoint of a LoRA fine-tune \(adapter_model\.safetensors\): resume it without --full/);
+  });
+
   it("run --json-schema: an answer cut by --max-new-tokens says its JSON is incomplete and exits 3", () => {
     const schema = join(out, "schema.json");
     writeFileSync(schema, JSON.stringify({ type: "object", properties: { a: { type: "string" } }, required: ["a"] }));

@@ -111,6 +111,7 @@ export async function runTraining(spec: RunSpec): Promise<RunResult> {
   }
   makeOutputFolder(spec.outDir);
   const resumed = spec.resumeFrom ? readState(spec.resumeFrom) : null;
+  if (resumed) checkCheckpointKind(spec.resumeFrom!, spec.lora !== null);
   const source = resumed && !spec.lora ? checkpointSource(spec.resumeFrom!) : spec.openSource();
   let setup: ModelSetup;
   try {
@@ -215,6 +216,14 @@ function readState(dir: string): TrainerState {
   } catch (e) {
     throw new BadFileError(path, `is not valid JSON (${(e as Error).message})`, { cause: e });
   }
+}
+
+/** A LoRA run resumes from an adapter checkpoint, a full run from a model one: say which flag a mismatch needs. */
+function checkCheckpointKind(dir: string, lora: boolean): void {
+  const hasAdapter = existsSync(join(dir, "adapter_model.safetensors"));
+  const hasModel = existsSync(join(dir, "model.safetensors")) || existsSync(join(dir, "model.safetensors.index.json"));
+  if (lora && !hasAdapter && hasModel) throw new BadPathError(dir, "is a checkpoint of a full fine-tune (model.safetensors, no adapter): resume it with --full");
+  if (!lora && hasAdapter && !hasModel) throw new BadPathError(dir, "is a checkpoint of a LoRA fine-tune (adapter_model.safetensors): resume it without --full");
 }
 
 function checkpointSource(dir: string): TensorSource {
