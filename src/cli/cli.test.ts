@@ -145,6 +145,17 @@ describe("gemma4 CLI", () => {
     assert.ok(!existsSync(target), "the output folder it created is gone");
   });
 
+  it("train refuses a sequenceLength beyond the model config's positions, before any work", () => {
+    const recipe = JSON.parse(readFileSync(join(PACKAGE_ROOT, "models", "default", "train.json"), "utf8")) as Record<string, unknown>;
+    const config = join(out, "too-long.json");
+    writeFileSync(config, JSON.stringify({ ...recipe, model: join(PACKAGE_ROOT, "models", "default", "config.json"), tokenizer: join(PACKAGE_ROOT, "models", "default"), sequenceLength: 4096 }));
+    const target = join(out, "train-too-long");
+    const r = gemma4("train", "--config", config, "--out", target);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /too-long\.json: sequenceLength 4096 is more than the model's 2048 positions/);
+    assert.ok(!existsSync(target), "nothing written");
+  });
+
   it("finetune --resume of a LoRA checkpoint with --full says which flag it needs", () => {
     const data = join(out, "long.txt");
     writeFileSync(data, `${"word ".repeat(400)}\n`);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { BadRequestError } from "../../errors.js";
 import { parseHfConfig } from "../../formats/hf-config.js";
 import { JsonFields } from "../../formats/json-fields.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
@@ -61,6 +62,9 @@ export async function buildRunSpec(config: TrainConfig, o: Overrides): Promise<R
   const configPath = config.modelIsFolder ? join(config.model, "config.json") : config.model;
   const configJson = readFileSync(configPath, "utf8");
   const { config: modelConfig } = parseHfConfig(JsonFields.parse(configPath, configJson), null);
+  if (config.sequenceLength > modelConfig.maxPositions) {
+    throw new BadRequestError(`${config.path}: sequenceLength ${config.sequenceLength} is more than the model's ${modelConfig.maxPositions} positions (max_position_embeddings in ${configPath})`, "sequenceLength");
+  }
   makeOutputFolder(join(o.out, "data"));
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;
