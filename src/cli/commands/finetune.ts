@@ -18,6 +18,7 @@ import { DEFAULT_LORA_TARGETS } from "../../train/lora/lora-spec.js";
 import { type RunSpec, runTraining } from "../../train/loop/training-run.js";
 import { type CliCommand, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
+import { plural } from "../format.js";
 import { resolveModelFolder } from "../model-options.js";
 
 
@@ -144,8 +145,4 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
     resumeFrom: values.resume ?? null,
     title: `${full ? "full" : `LoRA r ${rank}`} fine-tune of ${config.modelType} (${dir})`,
   };
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

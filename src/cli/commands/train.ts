@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { BadRequestError } from "../../errors.js";
+import { plural } from "../format.js";
 import { parseHfConfig } from "../../formats/hf-config.js";
 import { JsonFields } from "../../formats/json-fields.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
@@ -70,7 +71,7 @@ export async function buildRunSpec(config: TrainConfig, o: Overrides): Promise<R
     if (path.endsWith(".tokens")) return path;
     if (!config.tokenizer) throw new UsageError(`${path}: text data needs a tokenizer (set "tokenizer" in ${config.path})`, "data");
     const prepared = await prepareTrainingData(path, join(o.out, "data", `${name}.tokens`), await loadTextTokenizer(config.tokenizer));
-    process.stderr.write(`${path}: ${prepared.documents} documents, ${prepared.tokens} tokens (${prepared.trainableTokens} with loss)\n`);
+    process.stderr.write(`${path}: ${plural(prepared.documents, "document")}, ${plural(prepared.tokens, "token")} (${prepared.trainableTokens} with loss)\n`);
     return prepared.path;
   };
   const trainSource = o.data ?? config.trainData;
