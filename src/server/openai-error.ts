@@ -82,14 +82,16 @@ function describeValidation(issue: AjvIssue): { message: string; param: string }
  * complaint first ("must be string") — the deepest one says what is actually wrong
  * ("messages[0].content[0].type must be equal to one of the allowed values ("text")").
  */
+const SCHEMA_COMBINATORS = new Set(["anyOf", "oneOf", "if"]); // they only say that a sub-schema failed
+
 function mostSpecific(issues: readonly AjvIssue[]): AjvIssue {
   let best = issues[0]!;
   const depth = (i: AjvIssue): number => (i.instancePath ?? "").split("/").length;
   for (const issue of issues) {
-    if (issue.keyword === "anyOf" || issue.keyword === "oneOf") continue;
+    if (SCHEMA_COMBINATORS.has(issue.keyword ?? "")) continue;
     // Deeper wins; at the same depth, a complaint about the value (too few items, not allowed) over one about
     // its type, which only says it is not the form that was tried first.
-    if (depth(issue) > depth(best) || best.keyword === "anyOf" || best.keyword === "oneOf"
+    if (depth(issue) > depth(best) || SCHEMA_COMBINATORS.has(best.keyword ?? "")
       || (depth(issue) === depth(best) && best.keyword === "type" && issue.keyword !== "type")) best = issue;
   }
   return best;
