@@ -5,6 +5,7 @@ import { QUANT_DTYPES } from "../backends/weight-dtype.js";
 import type { QuantDtype } from "../backends/ops.js";
 import { resolveModelReference } from "../formats/hub/resolve-model-reference.js";
 import { readHfConfig } from "../formats/hf-config.js";
+import type { ModelConfig } from "../model/model-config.js";
 import { BadFileError, BadPathError } from "../errors.js";
 import { openCheckpoint } from "../api/open-checkpoint.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
@@ -59,11 +60,11 @@ export async function loadCliModel(reference: string, values: ModelFlagValues): 
 
 /** For commands that read or write a model's safetensors (finetune, merge): the reference resolved like every
  *  command's (a folder, or a Hub name, pulled if not cached), and a Hugging Face folder, not a GGUF file. */
-export async function resolveModelFolder(reference: string, command: string): Promise<string> {
+export async function resolveModelFolder(reference: string, command: string): Promise<{ dir: string; config: ModelConfig }> {
   const dir = await resolveModelReference(reference, { download: true });
   if (/\.gguf$/i.test(dir)) throw new BadPathError(dir, `is a GGUF file; ${command} works on a Hugging Face model folder (config.json + safetensors)`);
-  readHfConfig(dir); // a folder without a readable Gemma config.json is a one-line error here, before any work
-  return dir;
+  // A folder without a readable Gemma config.json is a one-line error here, before any work.
+  return { dir, config: readHfConfig(dir).config };
 }
 
 /** For commands that need only the tokenizer (tokenize, prompt): a folder's tokenizer.json and chat template, or

@@ -8,8 +8,6 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BadRequestError } from "../../errors.js";
 import { makeOutputFolder } from "../../formats/atomic-write.js";
-import { parseHfConfig } from "../../formats/hf-config.js";
-import { JsonFields } from "../../formats/json-fields.js";
 import { SafetensorsCheckpoint } from "../../formats/safetensors-checkpoint.js";
 import { heldOutCount, type DataDescriptor } from "../../train/data/example-source.js";
 import { prepareTrainingData } from "../../train/data/prepare-training-data.js";
@@ -83,9 +81,8 @@ export async function finetuneSpec(argv: readonly string[]): Promise<RunSpec> {
   const checkpointEvery = numberFlag("save-every", values["save-every"], { min: 0, integer: true }) ?? 0;
   const workers = numberFlag("workers", values.workers, { min: 0, max: 64, integer: true }) ?? 2;
   const out = resolve(values.out ?? "finetune-out");
-  const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "finetune");
-  const configJson = readFileSync(join(dir, "config.json"), "utf8");
-  const { config } = parseHfConfig(JsonFields.parse(join(dir, "config.json"), configJson), null);
+  const { dir, config } = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "finetune");
+  const configJson = readFileSync(join(dir, "config.json"), "utf8"); // the training run builds its model from the text
   if (L > config.maxPositions) throw new UsageError(`--sequence-length ${L} is more than this model's ${config.maxPositions} positions`, "sequence-length");
   const prepare = async (path: string, name: string): Promise<string> => {
     if (path.endsWith(".tokens")) return path;

@@ -24,7 +24,7 @@ export const mergeCommand: CliCommand = {
     const { values, positionals } = parseCommandLine(argv, { model: { type: "string" }, lora: { type: "string" }, out: { type: "string" } });
     if (!values.lora) throw new UsageError("--lora DIR is required", "lora");
     if (!values.out) throw new UsageError("--out OUT is required", "out");
-    const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "merge");
+    const { dir } = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "merge");
     if (resolve(values.out) === resolve(dir)) throw new BadRequestError("--out must differ from MODEL (the base stays untouched)", "out");
     const source = new LoraMergedSource(SafetensorsCheckpoint.open(dir), readPeftAdapter(values.lora), "stored");
     try {

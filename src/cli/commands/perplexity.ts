@@ -14,7 +14,6 @@ import { nextTokenExample } from "../../train/trainable-model.js";
 import { type CliCommand, idListFlag, modelOrDefault, numberFlag, parseCommandLine, UsageError } from "../command.js";
 import { defaultModelDir } from "../default-model.js";
 import { resolveModelFolder } from "../model-options.js";
-import { readHfConfig } from "../../formats/hf-config.js";
 
 export const perplexityCommand: CliCommand = {
   name: "perplexity",
@@ -37,8 +36,7 @@ export const perplexityCommand: CliCommand = {
     if ((values.data === undefined) === (values["prompt-ids"] === undefined)) throw new UsageError("give exactly one of --data FILE and --prompt-ids IDS", "data");
     const sequenceLength = numberFlag("sequence-length", values["sequence-length"], { min: 2, integer: true }) ?? 256;
     const maxSequences = numberFlag("max-sequences", values["max-sequences"], { min: 1, integer: true }) ?? Infinity;
-    const dir = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "perplexity");
-    const { config } = readHfConfig(dir);
+    const { dir, config } = await resolveModelFolder(modelOrDefault(positionals, values.model, defaultModelDir), "perplexity");
     // A sequence of L inputs takes positions 0 … L−1 (its last token is only a target).
     if (values.data !== undefined && sequenceLength > config.maxPositions) throw new UsageError(`--sequence-length ${sequenceLength} is more than this model's ${config.maxPositions} positions`, "sequence-length");
     const model = loadTrainableModel(dir, values.lora ?? null);
