@@ -5,12 +5,11 @@
 import { createBackend, createDefaultBackend } from "../backends/create-backend.js";
 import type { KvDtype } from "../backends/cpu/cpu-backend.js";
 import type { Backend, QuantDtype } from "../backends/ops.js";
-import { GemmaDecoder } from "../model/decoder.js";
-import { describeLayout, listWeights, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
+import { describeLayout, loadModelWeights, type LoadProgress } from "../model/model-weights.js";
 import type { TensorSource } from "../formats/tensor-source.js";
 import { LoraMergedSource } from "../train/lora/lora-merged-source.js";
 import { readPeftAdapter } from "../train/lora/peft-adapter.js";
-import { DEFAULT_PREFILL_CHUNK, Model, checkContextLength, type SessionLimits } from "./model.js";
+import { Model, checkContextLength, type SessionLimits } from "./model.js";
 import { openCheckpoint } from "./open-checkpoint.js";
 
 export interface LoadModelOptions extends SessionLimits {
@@ -45,15 +44,8 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
       : options.backend === undefined ? await createDefaultBackend(cpuOptions) : await createBackend(options.backend, cpuOptions);
     const layout = describeLayout(config, source);
     const weights = loadModelWeights(config, source, backend, options.onProgress, options.quant ? { quant: options.quant } : {});
-    const decoder = new GemmaDecoder(config, weights, backend);
-    const limits = {
-      maxContext: options.maxContext ?? config.maxPositions,
-      prefillChunk: options.prefillChunk ?? DEFAULT_PREFILL_CHUNK,
-    };
     const info = { source: path, fileBytes: source.fileBytes, skippedTensors: layout.skippedMultimodal, ...(options.lora ? { lora: options.lora } : {}) };
-    return new Model(decoder, info, limits, await opened.tokenizer(), opened.generationDefaults, () => {
-      for (const w of listWeights(weights)) backend.release(w);
-    });
+    return Model.overWeights({ config, weights, backend, info, tokenizer: await opened.tokenizer(), generationDefaults: opened.generationDefaults }, options);
   } finally {
     source.close();
   }

@@ -14,7 +14,8 @@ import { chat, chatStopTokenIds, complete, embed, type CompletionEvent, type Com
 import { generateTokens, type GenerateOptions, type GeneratedToken } from "../engine/generate.js";
 import { BatchScheduler, type BatchSchedulerOptions, type BatchStats } from "../engine/batch-scheduler.js";
 import { Session } from "../engine/session.js";
-import type { GemmaDecoder } from "../model/decoder.js";
+import { GemmaDecoder } from "../model/decoder.js";
+import { listWeights, type ModelWeights } from "../model/model-weights.js";
 import type { ModelConfig } from "../model/model-config.js";
 import { loadTrainableModel } from "../train/load-trainable-model.js";
 import type { LossAndGradients, TrainableModel } from "../train/trainable-model.js";
@@ -58,6 +59,16 @@ export function checkContextLength(maxContext: number, config: ModelConfig): voi
   }
 }
 
+/** What `Model.overWeights` needs besides the weights: where they came from, what the checkpoint recommends. */
+export interface ModelParts {
+  readonly config: ModelConfig;
+  readonly weights: ModelWeights;
+  readonly backend: Backend;
+  readonly info: ModelInfo;
+  readonly tokenizer: Tokenizer | null;
+  readonly generationDefaults: GenerationDefaults;
+}
+
 export class Model {
   private disposed = false;
   private trainable: TrainableModel | null = null;
@@ -75,6 +86,16 @@ export class Model {
     readonly generationDefaults: GenerationDefaults,
     private readonly onDispose: () => void,
   ) {}
+
+  /** A Model over weights loaded onto `backend` (released on dispose); limits default to the checkpoint's
+   *  positions and DEFAULT_PREFILL_CHUNK. How `loadModel` and the page's loader end. */
+  static overWeights(parts: ModelParts, limits: SessionLimits = {}): Model {
+    const { config, weights, backend } = parts;
+    const sessionLimits = { maxContext: limits.maxContext ?? config.maxPositions, prefillChunk: limits.prefillChunk ?? DEFAULT_PREFILL_CHUNK };
+    return new Model(new GemmaDecoder(config, weights, backend), parts.info, sessionLimits, parts.tokenizer, parts.generationDefaults, () => {
+      for (const w of listWeights(weights)) backend.release(w);
+    });
+  }
 
   /** Most tokens one sequence may hold (prompt + generated). */
   get maxContext(): number {

@@ -4,13 +4,12 @@
  * same decoder, engine, chat formatting, tool-call parsing and structured output — on a backend the page made
  * (WebGPU, or the CPU kernels as WebAssembly).
  */
-import { DEFAULT_PREFILL_CHUNK, Model, checkContextLength, type SessionLimits } from "../api/model.js";
+import { Model, checkContextLength, type SessionLimits } from "../api/model.js";
 import type { Backend } from "../backends/ops.js";
 import { BadPathError } from "../errors.js";
 import { parseHfConfig } from "../formats/hf-config.js";
 import { JsonFields } from "../formats/json-fields.js";
-import { GemmaDecoder } from "../model/decoder.js";
-import { listWeights, loadModelWeights } from "../model/model-weights.js";
+import { loadModelWeights } from "../model/model-weights.js";
 import { tokenizerFilesFrom, type FolderFiles } from "../tokenizer/tokenizer-files.js";
 import { Tokenizer } from "../tokenizer/tokenizer.js";
 import { FetchedSafetensors } from "./fetched-safetensors.js";
@@ -59,9 +58,5 @@ export async function loadModelFromUrl(url: string, backend: Backend, limits: Se
   const source = new FetchedSafetensors(folder.pathOf("model.safetensors"), weightBytes);
   const tokenizer = (await folder.read("tokenizer.json")) === null ? null : Tokenizer.fromFiles(await tokenizerFilesFrom(url, folder));
   const weights = loadModelWeights(config, source, backend);
-  const decoder = new GemmaDecoder(config, weights, backend);
-  const sessionLimits = { maxContext: limits.maxContext ?? config.maxPositions, prefillChunk: limits.prefillChunk ?? DEFAULT_PREFILL_CHUNK };
-  return new Model(decoder, { source: url, fileBytes: source.fileBytes, skippedTensors: [] }, sessionLimits, tokenizer, generationDefaults, () => {
-    for (const w of listWeights(weights)) backend.release(w);
-  });
+  return Model.overWeights({ config, weights, backend, info: { source: url, fileBytes: source.fileBytes, skippedTensors: [] }, tokenizer, generationDefaults }, limits);
 }
