@@ -6,7 +6,7 @@
 import { BadRequestError, CancelledError } from "../errors.js";
 import { Sampler, topIndices, type SamplingOptions } from "./sampler.js";
 import { nextTurn } from "./next-turn.js";
-import type { Session } from "./session.js";
+import { checkTokenIds, type Session } from "./session.js";
 import type { StepOutput } from "./step-runner.js";
 
 /** Edits one row of logits in place before sampling; `generated` holds the tokens chosen so far. */
@@ -50,10 +50,8 @@ export async function* generateTokens(session: Session, prompt: Int32Array, defa
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new BadRequestError(`max new tokens must be an integer ≥ 0, not ${maxNewTokens}`, "max_tokens");
   const sampler = new Sampler(options);
   const stop = new Set(options.stopTokenIds ?? defaultStopIds);
-  for (const id of options.stopTokenIds ?? []) {
-    // A stop id the model can never produce would silently never stop anything.
-    if (!(Number.isInteger(id) && id >= 0 && id < session.vocabSize)) throw new BadRequestError(`stop token id ${id} is outside the vocabulary (0..${session.vocabSize - 1})`, "stop_token_ids");
-  }
+  // A stop id the model can never produce would silently never stop anything.
+  checkTokenIds(options.stopTokenIds ?? [], session.vocabSize, "stop token id", "stop_token_ids");
   const generated: number[] = [];
   if (maxNewTokens === 0) return;
   // Where nothing needs the whole row (no logits processors, no top logprobs) and the sampler chooses among

@@ -86,10 +86,7 @@ export class Session {
 
   private checkPrompt(ids: Int32Array): void {
     if (ids.length === 0) throw new BadRequestError("prompt is empty: at least one token is needed", "prompt");
-    const V = this.decoder.config.vocabSize;
-    for (const id of ids) {
-      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new BadRequestError(`token id ${id} is outside the vocabulary (0..${V - 1})`, "prompt");
-    }
+    checkTokenIds(ids, this.vocabSize, "token id", "prompt");
     if (this.cache.length + ids.length > this.options.maxContext) {
       throw new BadRequestError(`${this.cache.length + ids.length} tokens exceed the context of ${this.options.maxContext}`, "prompt");
     }
@@ -107,4 +104,11 @@ export class Session {
 function rowsOf(output: StepOutput): Float32Array {
   if (!(output instanceof Float32Array)) throw new Error("a step asked for rows returned top tokens");
   return output;
+}
+
+/** Throws a BadRequestError naming the first of `ids` (a `what`, e.g. "token id") outside 0..vocabSize−1. */
+export function checkTokenIds(ids: Iterable<number>, vocabSize: number, what: string, field: string): void {
+  for (const id of ids) {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new BadRequestError(`${what} ${id} is outside the vocabulary (0..${vocabSize - 1})`, field);
+  }
 }
